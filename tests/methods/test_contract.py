@@ -1,0 +1,74 @@
+"""Every registered method honours the one API (as timm tests every registered model)."""
+import numpy as np
+import pytest
+import skimage.data
+
+import methods
+from hub import UnknownNameError
+from methods.base import ConfigError, Prediction
+
+
+def _crops(image: np.ndarray, n: int, size: int = 128, seed: int = 0) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    h, w = image.shape[:2]
+    return [image[y : y + size, x : x + size] for y, x in zip(rng.integers(0, h - size, n), rng.integers(0, w - size, n))]
+
+
+@pytest.fixture(scope="module")
+def normals():
+    return _crops(skimage.data.brick(), 6)
+
+
+@pytest.mark.parametrize("name", methods.available())
+def test_fit_predict_save_load(name, normals, tmp_path):
+    model = methods.create(name)
+    assert model.tier == "embedded"
+    model.fit(normals)
+    gray = skimage.data.brick()[:90, :120]  # grayscale, non-square, another size than training
+    rgba = np.dstack([normals[0]] * 3 + [np.full(normals[0].shape, 255, np.uint8)])
+    preds = model.predict([gray, rgba])
+    assert len(preds) == 2
+    for pred, shape in zip(preds, [(90, 120), (128, 128)]):
+        assert isinstance(pred, Prediction)
+        assert np.isfinite(pred.score)
+        assert pred.anomaly_map.shape == shape and pred.anomaly_map.dtype == np.float32
+        assert isinstance(pred.explanation, str)
+    model.save(tmp_path / name)
+    again = methods.load(str(tmp_path / name))
+    assert type(again) is type(model) and again.config == model.config
+    for a, b in zip(preds, again.predict([gray, rgba])):
+        assert a.score == pytest.approx(b.score, rel=1e-5)
+        np.testing.assert_allclose(a.anomaly_map, b.anomaly_map, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", methods.available())
+def test_unknown_config_key_is_named(name):
+    with pytest.raises(ConfigError, match="unknown config key 'no_such_key'"):
+        methods.create(name, no_such_key=1)
+
+
+def test_unknown_method_lists_registered():
+    with pytest.raises(UnknownNameError, match=r"unknown method 'patchcor'\. Did you mean 'patchcore'\?.*patchcore"):
+        methods.create("patchcor")
+
+
+def test_config_typo_gets_a_suggestion_and_bad_type_is_named():
+    with pytest.raises(ConfigError, match="Did you mean 'coreset_ratio'"):
+        methods.create("patchcore", corset_ratio=0.1)
+    with pytest.raises(ConfigError, match="coreset_ratio"):
+        methods.create("patchcore", coreset_ratio="lots")
+
+
+def test_predict_before_fit_is_an_error():
+    with pytest.raises(RuntimeError, match="before predict"):
+        methods.create("patchcore").predict(np.zeros((8, 8, 3), np.uint8))
+
+
+def test_fit_on_nothing_is_an_error():
+    with pytest.raises(ValueError, match="at least one normal image"):
+        methods.create("patchcore").fit([])
+
+
+def test_load_refuses_a_folder_without_a_model(tmp_path):
+    with pytest.raises(FileNotFoundError, match="method.json"):
+        methods.load(str(tmp_path))
