@@ -72,6 +72,11 @@ class Dataset:
     def has_kinds(self) -> bool:
         return any(s.kind is not None for s in self.test)
 
+    @property
+    def has_masks(self) -> bool:
+        """False for image-level datasets (VID-AD, class folders): pixel metrics do not apply."""
+        return any(s.mask_paths for s in self.test if s.label == 1)
+
     def summary(self) -> str:
         n_anom = sum(s.label for s in self.test)
         return (
