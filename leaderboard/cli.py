@@ -1,0 +1,171 @@
+"""`python -m leaderboard <command>`: the evaluation CLI other tools and checks call.
+
+Errors that come from the user's input (a bad path, an unknown method or key, a broken
+dataset) print one line to stderr and exit 2; tracebacks are for our own bugs.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+from tqdm.auto import tqdm
+
+from hub import UnavailableModelError, UnknownNameError
+
+# Every input error in the project derives from one of these (ImageError, DatasetError,
+# ConfigError, TierError are ValueErrors); anything else is a bug and keeps its traceback.
+USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, FileNotFoundError, UnknownNameError, UnavailableModelError)
+
+
+def _read_config(path: str | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"--config {p}: no such file")
+    try:
+        data = yaml.safe_load(p.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ValueError(f"--config {p}: not valid YAML ({exc})") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"--config {p}: expected a mapping of config keys, got {type(data).__name__}")
+    return data
+
+
+def _write_json(path: str, payload: Any) -> None:
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(out.suffix + ".tmp")
+    tmp.write_text(json.dumps(payload, indent=2))
+    tmp.replace(out)
+
+
+def cmd_methods(args: argparse.Namespace) -> int:
+    import methods
+
+    print("\n".join(methods.available()))
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from leaderboard.evaluate import evaluate, summarise
+
+    result = evaluate(
+        args.method,
+        data=args.data,
+        category=args.category,
+        config=_read_config(args.config),
+        shots=args.shots,
+        tier=args.tier,
+        condition=args.condition,
+        save_maps=args.save_maps,
+    )
+    _write_json(args.out, result)
+    print(summarise([result]), file=sys.stderr)
+    return 0
+
+
+def _csv(value: str | None) -> list[str] | None:
+    return [v.strip() for v in value.split(",") if v.strip()] if value else None
+
+
+def cmd_make_suite(args: argparse.Namespace) -> int:
+    from leaderboard import suites
+
+    suite = suites.get(args.name)
+    if suite.source != "generated":
+        raise ValueError(f"suite {suite.name!r} is not generated; it reads a --data-root ({suite.where_to_get})")
+    categories = _csv(args.scenarios) or sorted({t.category for t in suite.tasks})
+    bar = tqdm(total=100, desc=f"make {suite.name}", unit="%")
+
+    def on_progress(fraction: float, desc: str) -> None:
+        bar.n = round(100 * fraction)
+        bar.set_postfix_str(desc, refresh=True)
+
+    suites.GENERATORS.get(suite.generator)(Path(args.out), seed=args.seed if args.seed is not None else suite.seed,
+                                           size=args.size or suite.size, categories=categories, progress=on_progress)
+    bar.close()
+    print(f"wrote {', '.join(categories)} under {args.out}", file=sys.stderr)
+    return 0
+
+
+def cmd_preview_suite(args: argparse.Namespace) -> int:
+    from leaderboard.suites.contact_sheet import contact_sheet
+
+    contact_sheet(Path(args.dir), Path(args.out), per_kind=args.per_kind)
+    print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+def cmd_run_suite(args: argparse.Namespace) -> int:
+    from leaderboard.run_suite import run_suite, summary_table
+
+    rows = run_suite(args.name, args.method, out=args.out, config=_read_config(args.config), data_root=args.data_root,
+                     tier=args.tier, categories=_csv(args.categories), conditions=_csv(args.conditions))
+    rows = [r for r in rows if r["suite"] == args.name and r["method"] == args.method]
+    print(summary_table(rows), file=sys.stderr)
+    if any(r["metrics"].get("image_auroc_structural") is not None for r in rows):
+        print("\n" + summary_table(rows, "image_auroc_structural"), file=sys.stderr)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m leaderboard", description=__doc__.split("\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("methods", help="list the registered methods")
+    s.set_defaults(func=cmd_methods)
+
+    s = sub.add_parser("evaluate", help="fit on train/good, predict the test set, write metrics JSON")
+    s.add_argument("--method", required=True)
+    s.add_argument("--config", help="YAML file of method config keys")
+    s.add_argument("--data", required=True, help="dataset root or category folder")
+    s.add_argument("--category", help="category folder under --data (optional if --data is the category)")
+    s.add_argument("--shots", type=int, help="fit on the first N sorted train/good images (default: all)")
+    s.add_argument("--tier", choices=["auto", "embedded", "full"], help="model tier (default: $ANOMALY_HUB_TIER or auto)")
+    s.add_argument("--condition", help="capture condition applied to test images: cable_bg, mesh_bg, blurry, low_light")
+    s.add_argument("--save-maps", help="write each test map as float32 TIFF in the official layout under this folder")
+    s.add_argument("--out", required=True, help="JSON file to write")
+    s.set_defaults(func=cmd_evaluate)
+
+    s = sub.add_parser("make-suite", help="write a generated suite's datasets (MVTec LOCO / AD layout)")
+    s.add_argument("name")
+    s.add_argument("--out", required=True)
+    s.add_argument("--seed", type=int)
+    s.add_argument("--size", type=int)
+    s.add_argument("--scenarios", help="comma-separated categories (default: all)")
+    s.set_defaults(func=cmd_make_suite)
+
+    s = sub.add_parser("preview-suite", help="draw a captioned contact sheet of a dataset folder")
+    s.add_argument("dir")
+    s.add_argument("--out", required=True)
+    s.add_argument("--per-kind", type=int, default=4)
+    s.set_defaults(func=cmd_preview_suite)
+
+    s = sub.add_parser("run-suite", help="evaluate a method on every task of a suite (resumable JSON lines)")
+    s.add_argument("name")
+    s.add_argument("--method", required=True)
+    s.add_argument("--config")
+    s.add_argument("--data-root", help="dataset root for real-dataset suites; a folder to generate into otherwise")
+    s.add_argument("--tier", choices=["auto", "embedded", "full"])
+    s.add_argument("--categories", help="comma-separated subset of the suite's categories")
+    s.add_argument("--conditions", help="comma-separated subset of the suite's conditions")
+    s.add_argument("--out", required=True, help="JSON-lines results file (appended; finished tasks are skipped)")
+    s.set_defaults(func=cmd_run_suite)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except USER_ERRORS as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

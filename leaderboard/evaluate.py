@@ -1,0 +1,241 @@
+"""Fit a method on a dataset's normals, predict its test set, and compute every metric that applies.
+
+The returned dict is the `evaluate` JSON schema that suites, the results store and
+the app all read; its keys are documented in the README.
+"""
+from __future__ import annotations
+
+import hashlib
+import resource
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+from tqdm.auto import tqdm
+
+import methods
+from hub import describe_tier, load_image, loaded_cards
+from leaderboard import metrics
+from leaderboard.datasets import open_dataset
+from leaderboard.datasets.base import Dataset, Sample
+
+# Pixel metrics are computed with the long side at most this many pixels; masks are
+# downscaled so that no region vanishes, maps bilinearly. Recorded in the JSON.
+PIXEL_METRIC_MAX_SIDE = 512
+
+
+def _stable_seed(*parts: str) -> int:
+    return int.from_bytes(hashlib.sha256("\0".join(parts).encode()).digest()[:4], "little")
+
+
+def foreground_path(ds: Dataset, image: Path) -> Path:
+    """Generated suites store the exact foreground at <category>/foreground/<same relative path>."""
+    return ds.root / "foreground" / image.relative_to(ds.root)
+
+
+def load_for_eval(ds: Dataset, path: Path, condition: str | None) -> np.ndarray:
+    img = load_image(path)
+    if condition in (None, "white_bg"):
+        return img
+    from hub.images import load_mask
+    from leaderboard.suites.conditions import apply_condition
+
+    fg_file = foreground_path(ds, path)
+    fg = load_mask(fg_file) > 0 if fg_file.is_file() else None
+    return apply_condition(img, condition, seed=_stable_seed(str(path.relative_to(ds.root)), condition), foreground=fg)
+
+
+def _metric_size(shape: tuple[int, int]) -> tuple[int, int]:
+    h, w = shape
+    scale = min(1.0, PIXEL_METRIC_MAX_SIDE / max(h, w))
+    return max(1, round(h * scale)), max(1, round(w * scale))
+
+
+def _resize_map(arr: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    import cv2
+
+    if arr.shape[:2] == size:
+        return arr
+    return cv2.resize(arr, (size[1], size[0]), interpolation=cv2.INTER_LINEAR)
+
+
+def _resize_mask(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Downscale a raw mask keeping its value; a pixel is set if any source pixel was, so no region vanishes."""
+    import cv2
+
+    if mask.shape[:2] == size:
+        return mask
+    covered = cv2.resize((mask > 0).astype(np.float32), (size[1], size[0]), interpolation=cv2.INTER_AREA) > 0
+    return np.where(covered, mask.max(), 0).astype(mask.dtype)
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _auroc_or_none(labels: list[int], scores: list[float]) -> float | None:
+    if len(set(labels)) < 2:
+        return None
+    return float(metrics.image_auroc(np.asarray(labels), np.asarray(scores)))
+
+
+def compute_metrics(ds: Dataset, samples: list[Sample], scores: list[float], maps: list[np.ndarray]) -> dict[str, Any]:
+    """Image metrics over the whole test set and per kind; pixel metrics where masks exist."""
+    labels = [s.label for s in samples]
+    out: dict[str, Any] = {
+        "image_auroc": _auroc_or_none(labels, scores),
+        "image_auroc_logical": None,
+        "image_auroc_structural": None,
+        "pixel_auroc": None,
+        "aupro": None,
+        "spro": None,
+        "f1_max": float(metrics.f1_max(np.asarray(labels), np.asarray(scores))) if len(set(labels)) == 2 else None,
+    }
+    for kind in ("logical", "structural"):
+        idx = [i for i, s in enumerate(samples) if s.label == 0 or s.kind == kind]
+        if any(samples[i].kind == kind for i in idx):
+            out[f"image_auroc_{kind}"] = _auroc_or_none([labels[i] for i in idx], [scores[i] for i in idx])
+    with_masks = [i for i, s in enumerate(samples) if s.label == 0 or s.mask_paths]
+    if any(samples[i].mask_paths for i in with_masks):
+        gts, pix_maps, regions = [], [], []
+        for i in with_masks:
+            size = maps[i].shape
+            raw = [_resize_mask(m, size) for m in samples[i].masks()]
+            gts.append(np.any([m > 0 for m in raw], axis=0) if raw else np.zeros(size, bool))
+            pix_maps.append(maps[i])
+            if ds.defects:
+                regions.append(metrics.loco_regions(raw, ds.defects) if raw else [])
+        out["pixel_auroc"] = float(metrics.pixel_auroc(gts, pix_maps))
+        out["aupro"] = float(metrics.aupro(gts, pix_maps, fpr_limit=0.3))
+        if ds.defects:
+            out["spro"] = float(metrics.au_spro(pix_maps, regions, fpr_limit=0.05))
+            # The official LOCO evaluation also reports each kind against the good images.
+            for kind in ("logical", "structural"):
+                pick = [j for j, i in enumerate(with_masks) if samples[i].label == 0 or samples[i].kind == kind]
+                if any(samples[with_masks[j]].kind == kind for j in pick):
+                    out[f"spro_{kind}"] = float(
+                        metrics.au_spro([pix_maps[j] for j in pick], [regions[j] for j in pick], fpr_limit=0.05)
+                    )
+    return out
+
+
+@dataclass
+class FitResult:
+    model: methods.Method
+    fit_s: float
+    n_train: int
+
+
+def fit(
+    method: str,
+    ds: Dataset,
+    *,
+    config: dict[str, Any] | None = None,
+    shots: int | None = None,
+    tier: str | None = None,
+    train_condition: str | None = None,
+    progress: bool = True,
+) -> FitResult:
+    """Fit `method` on the first `shots` sorted normal training images (all by default)."""
+    if shots is not None and shots < 1:
+        raise ValueError(f"--shots must be ≥ 1, got {shots}")
+    train_paths = ds.train[:shots] if shots else ds.train
+    model = methods.create(method, tier=tier, **(config or {}))
+    bar = tqdm(total=100, desc=f"fit {method} on {ds.category}", unit="%", disable=not progress, leave=False)
+
+    def on_progress(fraction: float, desc: str) -> None:
+        bar.n = round(100 * fraction)
+        bar.set_postfix_str(desc, refresh=True)
+
+    t0 = time.perf_counter()
+    train_images = [load_for_eval(ds, p, train_condition) for p in train_paths]
+    model.fit(train_images, progress=on_progress)
+    bar.close()
+    return FitResult(model, time.perf_counter() - t0, len(train_paths))
+
+
+def evaluate(
+    method: str,
+    *,
+    data: str | Path,
+    category: str | None = None,
+    config: dict[str, Any] | None = None,
+    shots: int | None = None,
+    tier: str | None = None,
+    condition: str | None = None,
+    train_condition: str | None = None,
+    save_maps: str | Path | None = None,
+    progress: bool = True,
+    fitted: FitResult | None = None,
+) -> dict[str, Any]:
+    """The `evaluate` JSON for one dataset category. Pass `fitted` to reuse a model fitted
+    on the same normals (suites evaluate one fit under several test conditions)."""
+    methods.get(method)  # an unknown name fails before any data is read
+    ds = open_dataset(data, category)
+    tier_name, tier_reason = describe_tier(tier)
+    if fitted is None:
+        fitted = fit(method, ds, config=config, shots=shots, tier=tier_name, train_condition=train_condition,
+                     progress=progress)
+    model = fitted.model
+
+    scores: list[float] = []
+    maps: list[np.ndarray] = []
+    per_image: list[dict[str, Any]] = []
+    predict_s = 0.0
+    for sample in tqdm(ds.test, desc=f"predict {ds.category}", disable=not progress, leave=False):
+        img = load_for_eval(ds, sample.path, condition)
+        t = time.perf_counter()
+        pred = model.predict([img])[0]
+        predict_s += time.perf_counter() - t
+        if save_maps is not None:
+            _save_map(Path(save_maps), ds, sample, pred.anomaly_map)
+        scores.append(pred.score)
+        maps.append(_resize_map(pred.anomaly_map, _metric_size(pred.anomaly_map.shape)))
+        row = {"path": str(sample.path.relative_to(ds.root)), "label": sample.label, "type": sample.defect_type,
+               "score": pred.score}
+        if pred.class_name is not None:
+            row["class_name"] = pred.class_name
+        per_image.append(row)
+
+    return {
+        "method": method,
+        "config": model.config_dict(),
+        "category": ds.category,
+        "layout": ds.layout,
+        "tier": tier_name,
+        "tier_reason": tier_reason,
+        "models": loaded_cards(),
+        "condition": condition or "white_bg",
+        "train_condition": train_condition or "white_bg",
+        "n_train": fitted.n_train,
+        "n_test": len(ds.test),
+        "metrics": compute_metrics(ds, ds.test, scores, maps),
+        "pixel_metric_max_side": PIXEL_METRIC_MAX_SIDE,
+        "timing": {
+            "fit_s": round(fitted.fit_s, 3),
+            "predict_ms_per_image": round(1000 * predict_s / max(len(ds.test), 1), 2),
+            "peak_rss_mb": round(_peak_rss_mb(), 1),
+        },
+        "per_image": per_image,
+    }
+
+
+def _save_map(root: Path, ds: Dataset, sample: Sample, anomaly_map: np.ndarray) -> None:
+    """Official layout: <root>/<category>/test/<defect_type>/<image_id>.tiff, float32, original size."""
+    import tifffile
+
+    out = root / ds.category / "test" / sample.defect_type / f"{sample.image_id}.tiff"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tifffile.imwrite(out, np.ascontiguousarray(anomaly_map, dtype=np.float32))
+
+
+def summarise(results: Iterable[dict[str, Any]]) -> str:
+    """A one-line-per-result text summary for the terminal."""
+    lines = []
+    for r in results:
+        m = r["metrics"]
+        parts = [f"{k}={v:.3f}" for k, v in m.items() if v is not None]
+        lines.append(f"{r['method']} {r['category']} [{r['condition']}, {r['tier']}]: " + " ".join(parts))
+    return "\n".join(lines)
