@@ -5,6 +5,7 @@ repository. Loaded models are cached once per process and per device.
 """
 from __future__ import annotations
 
+import copy
 import functools
 import threading
 from dataclasses import dataclass
@@ -28,10 +29,16 @@ class ModelCard:
 
 def _embedded(name: str) -> Callable[[str], Any]:
     def load(device: str) -> Any:
+        import torch
+
         from hub import embedded
 
         model = getattr(embedded, name)
-        return model().to(device) if name == "efficientnet_lite0" else model(device=device)
+        if name != "efficientnet_lite0":
+            return model(device=device)
+        # One shared CPU module: moving it in place would move it under every other caller.
+        shared = model()
+        return shared if torch.device(device).type == "cpu" else copy.deepcopy(shared).to(device)
 
     return load
 

@@ -66,7 +66,7 @@ _warned_unpinned: set[tuple[str, str]] = set()
 
 
 class ModelNotCachedError(FileNotFoundError):
-    """A Hub file that is not in the local cache while the Hub is offline."""
+    """A Hub file that is not in the local cache when the Hub cannot be asked for it."""
 
 
 def _offline() -> bool:
@@ -97,15 +97,19 @@ def _fetch(repo: str, revision: str, filenames: tuple[str, ...], cache_dir: str 
 
     _check_pinned(repo, revision)
     offline = _offline()
+    not_cached = []
     for name in filenames:
         try:
             return Path(hf_hub_download(repo, name, revision=revision, cache_dir=cache_dir, local_files_only=offline))
-        except (EntryNotFoundError, LocalEntryNotFoundError):
+        except LocalEntryNotFoundError:  # not cached, and offline or the Hub did not answer
+            not_cached.append(name)
+        except EntryNotFoundError:  # the repo lacks this alternative
             continue
-    if offline:
+    if not_cached:
         raise ModelNotCachedError(
-            f"{repo}@{revision[:12]}: none of {', '.join(filenames)} is in the local Hugging Face cache and the "
-            "Hub is offline; run once with network access, or use the embedded tier"
+            f"{repo}@{revision[:12]}: none of {', '.join(not_cached)} is in the local Hugging Face cache and the "
+            f"Hub {'is offline' if offline else 'did not answer'}; run once with network access, or use the "
+            "embedded tier"
         )
     raise FileNotFoundError(f"{repo}@{revision[:12]} has none of: {', '.join(filenames)}")
 
@@ -174,6 +178,7 @@ def load_open_clip(
 
     weights = _fetch(repo, revision, KEY_FILES["open_clip_vit_l14"][0], cache_dir)
     precision = "fp16" if _on_cuda(device) else "fp32"
+    # A weights file brings no preprocessing config; open_clip's defaults are OpenAI's own.
     model, _, preprocess = open_clip.create_model_and_transforms(
         arch, pretrained=str(weights), precision=precision, device=device
     )
@@ -289,7 +294,7 @@ def load_sd_inpainting(
     dtype = torch.float16 if _on_cuda(device) else torch.float32
     pipe = StableDiffusionInpaintPipeline.from_pretrained(
         repo,
-        torch_dtype=dtype,
+        dtype=dtype,
         safety_checker=None,
         feature_extractor=None,
         requires_safety_checker=False,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import sys
 import urllib.error
 import urllib.request
 
@@ -24,7 +25,7 @@ class TierError(ValueError):
 
 @functools.lru_cache(maxsize=1)
 def hub_reachable(timeout: float = PROBE_TIMEOUT_S) -> bool:
-    if os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes"):
+    if os.environ.get("HF_HUB_OFFLINE", "0").strip().lower() in ("1", "true", "yes", "on"):
         return False
     endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/")
     try:
@@ -33,8 +34,20 @@ def hub_reachable(timeout: float = PROBE_TIMEOUT_S) -> bool:
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)
         log.warning("Hugging Face Hub unreachable (%s); using cached or embedded weights, offline from now on", reason)
-        os.environ["HF_HUB_OFFLINE"] = "1"
+        _go_offline()
         return False
+
+
+def _go_offline() -> None:
+    """Set HF_HUB_OFFLINE for this process, including a huggingface_hub that is already imported.
+
+    huggingface_hub reads the variable once, at import, into the constant its HTTP layer
+    (and transformers) check; setting only the variable would not stop their retries.
+    """
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    constants = sys.modules.get("huggingface_hub.constants")
+    if constants is not None:
+        constants.HF_HUB_OFFLINE = True
 
 
 def full_tier_cached() -> bool:

@@ -1,7 +1,7 @@
 """Multi-scale patch features from the tier's vision backbone, shared by the methods.
 
 Embedded: EfficientNet-Lite0 stages (stride 8: 40 ch, stride 16: 112 ch). Full: DINOv2
-intermediate layers (stride 14). Images are resized to a square `image_size`, the
+(a timm ViT) intermediate blocks (stride 14). Images are resized to a square `image_size`, the
 convention of MVTec-style pipelines; maps go back to each input's own size.
 """
 from __future__ import annotations
@@ -44,17 +44,18 @@ class FeatureExtractor:
             self.mean, self.std = cfg["mean"], cfg["std"]
             self.channels = [LITE0_STAGES[i][0] for i in self.layers]
         else:
-            self.mean, self.std = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
-            self.image_size = image_size // 14 * 14  # DINOv2 patch size
-            hidden = self.model.config.hidden_size
-            self.channels = [hidden for _ in self.layers]
+            cfg = self.model.pretrained_cfg
+            self.mean, self.std = cfg["mean"], cfg["std"]
+            patch = self.model.patch_embed.patch_size[0]
+            self.image_size = max(patch, image_size // patch * patch)
+            self.channels = [self.model.embed_dim for _ in self.layers]
 
     @torch.inference_mode()
     def __call__(self, images: list[np.ndarray]) -> list[torch.Tensor]:
         x = to_tensor(images, self.image_size, self.mean, self.std, self.device)
         if self.tier == "embedded":
             return self._lite0(x)
-        return self._dinov2(x)
+        return self._vit(x)
 
     def _lite0(self, x: torch.Tensor) -> list[torch.Tensor]:
         m = self.model
@@ -66,15 +67,9 @@ class FeatureExtractor:
                 out.append(x)
         return out
 
-    def _dinov2(self, x: torch.Tensor) -> list[torch.Tensor]:
-        b, _, h, w = x.shape
-        hidden = self.model(pixel_values=x, output_hidden_states=True).hidden_states
-        gh, gw = h // 14, w // 14
-        maps = []
-        for i in self.layers:
-            tokens = hidden[i][:, -gh * gw :, :]  # drop CLS (and register) tokens: (B, gh*gw, C)
-            maps.append(tokens.transpose(1, 2).reshape(b, -1, gh, gw))
-        return maps
+    def _vit(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Patch tokens of the chosen transformer blocks as (B, C, H/14, W/14) maps."""
+        return self.model.forward_intermediates(x, indices=list(self.layers), output_fmt="NCHW", intermediates_only=True)
 
 
 def patch_features(maps: list[torch.Tensor], neighbourhood: int = 3) -> torch.Tensor:

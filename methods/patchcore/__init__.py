@@ -21,7 +21,8 @@ from methods.patchcore.memory_bank import nearest_distances
 @dataclass
 class PatchCoreConfig:
     image_size: int = 256
-    layers: tuple[int, ...] = (2, 4)  # backbone stages: stride 8 and stride 16 on EfficientNet-Lite0
+    layers: tuple[int, ...] = (2, 4)  # embedded: EfficientNet-Lite0 stages of stride 8 and 16
+    vit_layers: tuple[int, ...] = (5, 8)  # full: DINOv2 ViT-B/14 blocks (mid-level, as PatchCore prefers)
     neighbourhood: int = 3  # local aggregation of patch features
     coreset_ratio: float = 0.1
     max_coreset: int = 20000  # caps the bank (and predict time) on large training sets
@@ -45,7 +46,8 @@ class PatchCore(Method):
     def extractor(self) -> FeatureExtractor:
         if self._extractor is None:
             c = self.config
-            self._extractor = FeatureExtractor(self.tier, self.device, c.image_size, c.layers)
+            layers = c.layers if self.tier == "embedded" else c.vit_layers
+            self._extractor = FeatureExtractor(self.tier, self.device, c.image_size, layers)
         return self._extractor
 
     def _features(self, images: list[np.ndarray]) -> torch.Tensor:

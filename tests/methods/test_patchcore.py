@@ -47,3 +47,19 @@ def test_patchcore_finds_a_scratch_on_brick():
     assert p_bad.score > p_good.score * 1.2
     peak = np.unravel_index(np.argmax(p_bad.anomaly_map), p_bad.anomaly_map.shape)
     assert 80 <= peak[0] <= 116 and 20 <= peak[1] <= 170
+
+
+def test_vit_feature_path_on_a_tiny_dinov2(monkeypatch):
+    """The full tier's feature path, on a tiny timm DINOv2 built from a config (no download)."""
+    import timm
+
+    import hub
+    from methods.backbone import FeatureExtractor
+
+    tiny = timm.create_model("vit_small_patch14_dinov2", pretrained=False, img_size=70, depth=3, embed_dim=48,
+                             num_heads=2).eval()
+    monkeypatch.setattr(hub, "load", lambda role, tier=None, device="cpu": tiny)
+    extractor = FeatureExtractor("full", "cpu", image_size=72, layers=(1, 2))
+    maps = extractor([np.zeros((50, 60, 3), np.uint8), np.full((80, 80, 3), 200, np.uint8)])
+    assert extractor.image_size == 70
+    assert [tuple(m.shape) for m in maps] == [(2, 48, 5, 5), (2, 48, 5, 5)]
