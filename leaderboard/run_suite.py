@@ -1,0 +1,152 @@
+"""Run a method over every task of a suite, one JSON line per task, resumable.
+
+Each finished task is appended and fsync'd before the next starts, so a killed run
+loses at most the task in flight and a rerun skips what is done. One fit serves all
+test conditions that share the same normals.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections import defaultdict
+from pathlib import Path
+from typing import Any, Iterable, Optional
+
+from tqdm.auto import tqdm
+
+from hub import describe_tier
+from leaderboard import suites
+from leaderboard.datasets import open_dataset
+from leaderboard.evaluate import evaluate, fit
+from leaderboard.suites.conditions import CONDITIONS
+from leaderboard.suites.spec import Suite, Task
+
+
+def config_hash(config: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def task_id(suite: Suite, task: Task, method: str, config: dict[str, Any], tier: str) -> str:
+    return f"{suite.name}@v{suite.version}:{task.key}:{method}:{config_hash(config)}:{tier}"
+
+
+def read_done(out: Path) -> set[str]:
+    """Task ids already in the results file; a torn last line (a killed write) is ignored."""
+    done: set[str] = set()
+    if not out.exists():
+        return done
+    for line in out.read_text().splitlines():
+        try:
+            done.add(json.loads(line)["task_id"])
+        except (json.JSONDecodeError, KeyError):
+            continue
+    return done
+
+
+def append_line(out: Path, row: dict[str, Any]) -> None:
+    with out.open("a") as fh:
+        fh.write(json.dumps(row) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def select_tasks(suite: Suite, categories: Optional[Iterable[str]], conditions: Optional[Iterable[str]]) -> list[Task]:
+    tasks = suite.tasks
+    if categories:
+        wanted = set(categories)
+        unknown = wanted - {t.category for t in tasks}
+        if unknown:
+            known = ", ".join(sorted({t.category for t in tasks}))
+            raise ValueError(f"suite {suite.name!r} has no categories {sorted(unknown)}; it has: {known}")
+        tasks = [t for t in tasks if t.category in wanted]
+    if conditions:
+        wanted = set(conditions)
+        tasks = [t for t in tasks if t.reported_condition in wanted]
+    if not tasks:
+        raise ValueError(f"suite {suite.name!r}: no task matches the given categories and conditions")
+    return tasks
+
+
+def run_suite(
+    name: str,
+    method: str,
+    *,
+    out: str | Path,
+    config: Optional[dict[str, Any]] = None,
+    data_root: Optional[str | Path] = None,
+    tier: Optional[str] = None,
+    categories: Optional[list[str]] = None,
+    conditions: Optional[list[str]] = None,
+    progress: bool = True,
+) -> list[dict[str, Any]]:
+    """Evaluate `method` on the suite's tasks; returns every row in `out`, old and new."""
+    suite = suites.get(name)
+    tasks = select_tasks(suite, categories, conditions)
+    config = dict(config or {})
+    tier_name, _ = describe_tier(tier)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    done = read_done(out)
+    todo = [t for t in tasks if task_id(suite, t, method, config, tier_name) not in done]
+    root = suites.materialise(suite, data_root=data_root, categories=sorted({t.category for t in todo}) or None)
+
+    groups: dict[tuple, list[Task]] = defaultdict(list)
+    for t in todo:
+        groups[(t.category, t.train_condition, t.shots)].append(t)
+    bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), desc=f"{name} × {method}", unit="task",
+               disable=not progress)
+    for (category, train_condition, shots), group in groups.items():
+        ds = open_dataset(root, category)
+        fitted = fit(method, ds, config=config, shots=shots, tier=tier_name, train_condition=train_condition,
+                     progress=progress)
+        for task in group:
+            result = evaluate(method, data=root, category=category, config=config, tier=tier_name,
+                              condition=task.condition, train_condition=train_condition, progress=progress,
+                              fitted=fitted)
+            result.update(
+                suite=suite.name,
+                suite_version=suite.version,
+                condition=task.reported_condition,
+                task=task.key,
+                task_id=task_id(suite, task, method, config, tier_name),
+                seed=suite.seed if suite.source == "generated" else None,
+            )
+            append_line(out, result)
+            bar.update(1)
+        del fitted
+    bar.close()
+    return [json.loads(line) for line in out.read_text().splitlines() if line.strip()]
+
+
+def main_metric(row: dict[str, Any]) -> Optional[float]:
+    m = row["metrics"]
+    return m.get("image_auroc_logical") if m.get("image_auroc_logical") is not None else m.get("image_auroc")
+
+
+def summary_table(rows: list[dict[str, Any]], metric: Optional[str] = None) -> str:
+    """Category × condition table of one metric, the per-condition mean and the worst-minus-best gap."""
+    pick = (lambda r: r["metrics"].get(metric)) if metric else main_metric
+    label = metric or "image_auroc_logical (else image_auroc)"
+    cats = sorted({r["category"] for r in rows})
+    conds = [c for c in CONDITIONS if any(r["condition"] == c for r in rows)]
+    cell = {(r["category"], r["condition"]): pick(r) for r in rows}
+    width = max([len(c) for c in cats] + [8])
+
+    def fmt(v: Optional[float]) -> str:
+        return f"{v:>10.3f}" if v is not None else f"{'–':>10}"
+
+    lines = [f"{label}", f"{'':<{width}}" + "".join(f"{c:>10}" for c in conds) + f"{'mean':>10}"]
+    for c in cats:
+        vals = [cell.get((c, k)) for k in conds]
+        present = [v for v in vals if v is not None]
+        lines.append(f"{c:<{width}}" + "".join(fmt(v) for v in vals) + fmt(sum(present) / len(present) if present else None))
+    means = []
+    for k in conds:
+        present = [cell[(c, k)] for c in cats if cell.get((c, k)) is not None]
+        means.append(sum(present) / len(present) if present else None)
+    present = [m for m in means if m is not None]
+    lines.append(f"{'mean':<{width}}" + "".join(fmt(m) for m in means) + fmt(sum(present) / len(present) if present else None))
+    if len(present) > 1:
+        lines.append(f"worst-minus-best condition gap: {max(present) - min(present):.3f}")
+    return "\n".join(lines)
