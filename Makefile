@@ -1,0 +1,22 @@
+# `make run` serves the app on the embedded tier; `make test` runs the test suite.
+PYTHON ?= python3
+PIP := $(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore
+HOST ?= 127.0.0.1
+PORT ?= 7860
+
+.PHONY: install install-test run test bench
+
+install:
+	$(PIP) -r requirements.txt
+
+install-test: install
+	$(PIP) -r requirements-test.txt
+
+run: install
+	ANOMALY_HUB_TIER=$${ANOMALY_HUB_TIER:-embedded} GRADIO_SERVER_NAME=$(HOST) GRADIO_SERVER_PORT=$(PORT) $(PYTHON) app.py
+
+test: install-test
+	$(PYTHON) -m pytest
+
+bench: install
+	$(PYTHON) -m benchmarks.foundation

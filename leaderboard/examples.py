@@ -1,0 +1,110 @@
+"""Bundled example categories and their fitted models, made on first use and cached on disk.
+
+The app and the benchmarks need a category that works on a fresh, offline machine:
+the `real-textures` generator writes one from photographs that ship with scikit-image.
+"""
+from __future__ import annotations
+
+import json
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+import methods
+from hub import resolve_tier
+from methods.base import Method
+
+EXAMPLE_SEED = 0
+EXAMPLE_SIZE = 256
+
+
+def cache_dir() -> Path:
+    root = Path(os.environ.get("ANOMALY_HUB_CACHE", Path.home() / ".cache" / "anomaly-hub"))
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def bundled_categories() -> list[str]:
+    from leaderboard.suites.real_textures import TEXTURES
+
+    return list(TEXTURES)
+
+
+_lock = threading.Lock()
+
+
+def example_dataset(category: str) -> Path:
+    """The category folder (MVTec AD layout), generated once."""
+    from leaderboard.suites.real_textures import generate
+
+    if category not in bundled_categories():
+        raise ValueError(f"unknown example category {category!r}; bundled: {', '.join(bundled_categories())}")
+    root = cache_dir() / "examples" / f"real-textures-seed{EXAMPLE_SEED}-{EXAMPLE_SIZE}"
+    with _lock:
+        if not (root / category / ".complete").exists():
+            generate(root, seed=EXAMPLE_SEED, size=EXAMPLE_SIZE, categories=[category])
+            (root / category / ".complete").touch()
+    return root / category
+
+
+def example_images(category: str, limit: int = 6) -> list[Path]:
+    """A few test images of the category (good first, then one per defect) for click-to-try."""
+    test = example_dataset(category) / "test"
+    picks = sorted((test / "good").glob("*.png"))[:2]
+    for defect in sorted(p for p in test.iterdir() if p.is_dir() and p.name != "good"):
+        picks += sorted(defect.glob("*.png"))[:1]
+    return picks[:limit]
+
+
+# Normal images held out of fitting to calibrate the threshold and the heat-map range.
+HELD_OUT_NORMALS = 10
+
+
+@dataclass
+class FittedModel:
+    model: Method
+    normal_scores: list[float]  # scores of held-out normal images
+    map_range: tuple[float, float]  # (median, 99.9th percentile) of held-out normal map values
+
+    @property
+    def threshold(self) -> float:
+        """Default decision threshold: just above the highest held-out normal score."""
+        return float(max(self.normal_scores))
+
+
+_models: dict[tuple[str, str, str], FittedModel] = {}
+_fit_lock = threading.Lock()
+
+
+def fitted_model(method: str, category: str, tier: str | None = None, progress=None) -> FittedModel:
+    """A method fitted on the example category's normals: from memory, from disk, or fitted now."""
+    tier = resolve_tier(tier)
+    key = (method, category, tier)
+    with _fit_lock:  # one fit at a time: two visitors must not fit and write the same folder
+        if key not in _models:
+            _models[key] = _load_or_fit(method, category, tier, progress)
+        return _models[key]
+
+
+def _load_or_fit(method: str, category: str, tier: str, progress) -> FittedModel:
+    saved = cache_dir() / "models" / f"{method}-{category}-{tier}"
+    calibration = saved / "calibration.json"
+    if calibration.exists() and (saved / "method.json").exists():
+        model = Method.load(saved)
+        cal = json.loads(calibration.read_text())
+    else:
+        normals = sorted((example_dataset(category) / "train" / "good").glob("*.png"))
+        fit_on, held_out = normals[:-HELD_OUT_NORMALS], normals[-HELD_OUT_NORMALS:]
+        model = methods.create(method, tier=tier).fit(fit_on, progress=progress)
+        preds = model.predict(held_out)
+        values = np.concatenate([p.anomaly_map.ravel() for p in preds])
+        cal = {
+            "normal_scores": [p.score for p in preds],
+            "map_range": [float(np.median(values)), float(np.percentile(values, 99.9))],
+        }
+        model.save(saved)
+        calibration.write_text(json.dumps(cal, indent=2))
+    return FittedModel(model, cal["normal_scores"], tuple(cal["map_range"]))
