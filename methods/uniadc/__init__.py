@@ -1,0 +1,1 @@
+"""UniADC (Zhao et al.): anomaly synthesis from a prior; the discriminator comes later."""

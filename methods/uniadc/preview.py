@@ -1,0 +1,94 @@
+"""Contact sheets that show what the synthesis makes, on photos that ship with scikit-image."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+from skimage import data
+
+from methods.uniadc.foreground import estimate_foreground
+from methods.uniadc.inpaint import synthesize
+from methods.uniadc.mask_shapes import generate_mask
+from methods.uniadc.prior import SHAPES, SIZES, Category, load_prior
+
+PRIORS = Path(__file__).resolve().parents[2] / "examples" / "priors"
+TILE = 192
+
+
+def sample_photos() -> dict[str, np.ndarray]:
+    """Square crops: two textures and one object on a plain backdrop."""
+    def crop(img: np.ndarray, y: int, x: int, side: int) -> np.ndarray:
+        rgb = img if img.ndim == 3 else np.repeat(img[..., None], 3, axis=2)
+        return cv2.resize(np.ascontiguousarray(rgb[y:y + side, x:x + side]), (256, 256), interpolation=cv2.INTER_AREA)
+
+    return {
+        "brick": crop(data.brick(), 0, 0, 512),
+        "coffee": crop(data.coffee(), 0, 100, 400),
+        "chelsea": crop(data.chelsea(), 0, 60, 300),
+    }
+
+
+def _label(tile: np.ndarray, text: str) -> np.ndarray:
+    out = tile.copy()
+    cv2.rectangle(out, (0, 0), (out.shape[1], 16), (0, 0, 0), -1)
+    cv2.putText(out, text, (3, 12), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 255, 255), 1, cv2.LINE_AA)
+    return out
+
+
+def _outline(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    out = image.copy()
+    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    cv2.drawContours(out, contours, -1, (255, 220, 0), 1)
+    return out
+
+
+def _grid(rows: list[list[np.ndarray]]) -> np.ndarray:
+    return np.vstack([np.hstack([cv2.resize(t, (TILE, TILE)) for t in row]) for row in rows])
+
+
+def mask_families_sheet(seed: int = 0) -> np.ndarray:
+    """8 families (rows) × 3 sizes (columns), masks tinted onto a photo."""
+    photos = sample_photos()
+    rows = []
+    for i, shape in enumerate(SHAPES):
+        # Foreground Mask is shown on the cup, where the colour-based foreground estimate has an object to find.
+        photo = photos["coffee" if shape == "Foreground Mask" else "brick"]
+        fg = estimate_foreground(photo)
+        row = []
+        for size in SIZES:
+            mask = generate_mask(fg, shape, size, np.random.default_rng(seed + i))
+            tinted = photo.copy()
+            tinted[mask] = (0.35 * tinted[mask] + 0.65 * np.array([255, 40, 40])).astype(np.uint8)
+            row.append(_label(tinted, f"{shape} / {size if shape != 'Foreground Mask' else 'whole'} {mask.mean():.1%}"))
+        rows.append(row)
+    return _grid(rows)
+
+
+def priors_sheet(seed: int = 0) -> np.ndarray:
+    """For a few priors, each category on each photo: the defect (left) and its mask outline (right)."""
+    photos = sample_photos()
+    jobs: list[tuple[str, Category, np.ndarray]] = []
+    real = load_prior(PRIORS / "real-textures.yaml")
+    for name, cat in real.categories.items():
+        jobs += [(f"{name} / brick", cat, photos["brick"]), (f"{name} / coffee", cat, photos["coffee"])]
+    for scenario, photo in (("cookies", "coffee"), ("tools", "chelsea")):
+        prior = load_prior(PRIORS / f"synthetic-logic-{scenario}.yaml")
+        for name, cat in prior.categories.items():
+            jobs.append((f"{scenario}: {name}", cat, photos[photo]))
+    tiles = []
+    for k, (title, cat, photo) in enumerate(jobs):
+        made = synthesize(photo, cat, np.random.default_rng(seed + k), n_candidates=4)
+        tiles += [_label(made.image, title), _label(_outline(made.image, made.mask), f"{made.shape} {made.size}")]
+    per_row = 6
+    tiles += [np.zeros_like(tiles[0])] * (-len(tiles) % per_row)
+    return _grid([tiles[i:i + per_row] for i in range(0, len(tiles), per_row)])
+
+
+def write_previews(out: str | Path, seed: int = 0) -> list[Path]:
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / "mask_families.png", out / "priors.png"]
+    for path, sheet in zip(paths, (mask_families_sheet(seed), priors_sheet(seed))):
+        cv2.imwrite(str(path), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
+    return paths

@@ -1,0 +1,79 @@
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from methods.uniadc.__main__ import main
+from methods.uniadc.inpaint import diffusion_arguments, read_description, repaint, synthesize
+from methods.uniadc.prior import Category
+
+
+def photo(seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    img = cv2.GaussianBlur(rng.integers(90, 170, (128, 128, 3)).astype(np.uint8), (0, 0), 2)
+    return img
+
+
+def test_description_picks_operator_colour_and_tone():
+    assert read_description("A red stain") == read_description("a RED stain")
+    look = read_description("A red stain")
+    assert (look.operator, look.colour) == ("stain", (165, 30, 30))
+    assert read_description("A dark crack across the tool").operator == "line"
+    assert read_description("A dark crack across the tool").tone == -1
+    assert read_description("Foreign matter on the pill").operator == "foreign"
+    assert read_description("A small dark hole").operator == "hole"
+    assert read_description("A bent, dented stick").operator == "deform"
+
+
+@pytest.mark.parametrize("description", ["A red stain", "Thin bright scratches", "A dark hole", "A dent",
+                                         "A bent part", "Foreign matter", "Missing material"])
+def test_repaint_changes_only_the_mask(description):
+    img = photo()
+    mask = np.zeros((128, 128), bool)
+    cv2.ellipse(mask.view(np.uint8), (64, 64), (20, 8), 30, 0, 360, 1, -1)
+    out = repaint(img, mask, read_description(description), np.random.default_rng(0))
+    assert (out[~mask] == img[~mask]).all()
+    assert np.abs(out[mask].astype(int) - img[mask]).mean() > 3
+
+
+def test_synthesize_is_deterministic_and_selects_the_named_colour():
+    cat = Category(description="A blue stain", shape="Ellipse", size="Medium")
+    a = synthesize(photo(), cat, np.random.default_rng(1))
+    b = synthesize(photo(), cat, np.random.default_rng(1))
+    assert (a.image == b.image).all() and (a.mask == b.mask).all() and a.score == b.score
+    region = a.image[a.mask].mean(axis=0)
+    assert region[2] > region[0] + 10
+
+
+def test_full_tier_runs_ten_ddim_steps_at_the_noise_factor():
+    kw = diffusion_arguments("a scratch", 0.5, 4, (512, 512))
+    assert int(kw["num_inference_steps"] * kw["strength"]) == 10
+    assert kw["num_images_per_prompt"] == 4 and kw["prompt"] == "a scratch"
+
+
+def test_cli_writes_mvtec_layout_and_record(tmp_path, capsys):
+    (tmp_path / "imgs").mkdir()
+    cv2.imwrite(str(tmp_path / "imgs" / "a.png"), photo())
+    prior = tmp_path / "p.yaml"
+    prior.write_text("name: t\ncategories:\n  stain:\n    description: A brown stain\n    size: Small\n")
+    assert main(["synthesize", "--prior", str(prior), "--images", str(tmp_path / "imgs"),
+                 "--out", str(tmp_path / "out"), "--n", "2"]) == 0
+    mask = cv2.imread(str(tmp_path / "out" / "ground_truth" / "stain" / "001_mask.png"), cv2.IMREAD_GRAYSCALE)
+    assert mask.shape == (128, 128) and mask.max() == 255
+    record = json.loads((tmp_path / "out" / "synthesis.json").read_text())
+    assert [i["category"] for i in record["items"]] == ["stain", "stain"]
+    assert record["items"][0]["size"] == "Small"
+
+
+def test_cli_refuses_bad_input(tmp_path, capsys):
+    prior = tmp_path / "p.yaml"
+    prior.write_text("name: t\ncategories:\n  s:\n    description: ''\n")
+    (tmp_path / "empty").mkdir()
+    assert main(["synthesize", "--prior", str(prior), "--images", str(tmp_path), "--out", str(tmp_path / "o")]) == 2
+    assert "description is empty" in capsys.readouterr().err
+    prior.write_text("name: t\ncategories:\n  s:\n    description: x\n")
+    assert main(["synthesize", "--prior", str(prior), "--images", str(tmp_path / "empty"), "--out", "o"]) == 2
+    assert "no images" in capsys.readouterr().err
+    assert main(["synthesize", "--prior", str(prior), "--images", str(tmp_path), "--out", "o", "--n", "5000"]) == 2
+    assert "1 to 1000" in capsys.readouterr().err
