@@ -39,7 +39,9 @@ def load(directory: str) -> Method:
     return Method.load(directory)
 
 
-from methods import patchcore, reference  # noqa: E402,F401  (registration side effects)
+# Registration side effects: one line per method package.
+from methods import patchcore  # noqa: E402,F401
+from methods import reference  # noqa: E402,F401
 
 __all__ = [
     "AnomalySample", "ConfigError", "Method", "Prediction", "Progress", "UnknownNameError",

@@ -21,7 +21,8 @@ def normals():
 
 @pytest.mark.parametrize("name", methods.available())
 def test_fit_predict_save_load(name, normals, tmp_path):
-    model = methods.create(name)
+    # A method that trains may declare `smoke_config`: settings that make this check fast.
+    model = methods.create(name, **getattr(methods.get(name), "smoke_config", {}))
     assert model.tier == "embedded"
     model.fit(normals)
     gray = skimage.data.brick()[:90, :120]  # grayscale, non-square, another size than training
