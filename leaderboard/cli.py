@@ -16,10 +16,14 @@ import yaml
 from tqdm.auto import tqdm
 
 from hub import UnavailableModelError, UnknownNameError
+from leaderboard.board.db import CorruptDatabaseError
 
 # Every input error in the project derives from one of these (ImageError, DatasetError,
-# ConfigError, TierError are ValueErrors); anything else is a bug and keeps its traceback.
-USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, FileNotFoundError, UnknownNameError, UnavailableModelError)
+# ConfigError, TierError, SubmissionError are ValueErrors); anything else is a bug and keeps its traceback.
+USER_ERRORS: tuple[type[BaseException], ...] = (
+    ValueError, FileNotFoundError, UnknownNameError, UnavailableModelError, CorruptDatabaseError,
+)
+EXAMPLE_SUBMISSIONS = Path(__file__).resolve().parents[1] / "examples" / "submissions"
 
 
 def _read_config(path: str | None) -> dict[str, Any]:
@@ -70,6 +74,16 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_score_maps(args: argparse.Namespace) -> int:
+    from leaderboard.evaluate import summarise
+    from leaderboard.score_maps import score_maps
+
+    result = score_maps(args.maps, args.data, args.category, args.condition)
+    _write_json(args.out, result)
+    print(summarise([result]), file=sys.stderr)
+    return 0
+
+
 def _csv(value: str | None) -> list[str] | None:
     return [v.strip() for v in value.split(",") if v.strip()] if value else None
 
@@ -114,6 +128,107 @@ def cmd_run_suite(args: argparse.Namespace) -> int:
     return 0
 
 
+def _queue(args: argparse.Namespace):
+    from leaderboard.board import Queue
+
+    return Queue(args.db)
+
+
+def _data_roots(pairs: list[str] | None) -> dict[str, str]:
+    roots = {}
+    for pair in pairs or []:
+        suite, sep, path = pair.partition("=")
+        if not sep or not suite or not path:
+            raise ValueError(f"--data-root {pair!r}: expected SUITE=PATH")
+        roots[suite] = path
+    return roots
+
+
+def cmd_submit(args: argparse.Namespace) -> int:
+    from leaderboard.board import submission
+
+    sub = submission.load(args.file)
+    res = _queue(args).submit(sub)
+    print(res.id)
+    if res.created:
+        print(f"queued {sub.display_name!r} as {res.id}", file=sys.stderr)
+    else:
+        print(f"identical to submission {res.id} ({res.state}); not queued again", file=sys.stderr)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from leaderboard.board.worker import work
+
+    ran = work(_queue(args), once=args.once, lease_s=args.lease_seconds, poll_s=args.poll_seconds,
+               data_roots=_data_roots(args.data_root))
+    for job_id, state in ran:
+        print(f"{job_id} {state}", file=sys.stderr)
+    if args.once and not ran:
+        print("queue is empty", file=sys.stderr)
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    queue = _queue(args)
+    if args.id:
+        print(json.dumps(queue.get(args.id), indent=2, default=str))
+        return 0
+    for r in queue.list():
+        reason = f"  {r['reason']}" if r["reason"] else ""
+        print(f"{r['id']}  {r['state']:<8}  {r['n_results']:>3} results  {r['method']:<14}  {r['display_name']}{reason}")
+    return 0
+
+
+def cmd_table(args: argparse.Namespace) -> int:
+    from leaderboard.board import export
+
+    print(export.render(export.summary(_queue(args), args.suite), args.format))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from leaderboard.board import export
+
+    queue = _queue(args)
+    if args.parquet:
+        print(f"wrote {export.to_parquet(queue, args.parquet)}", file=sys.stderr)
+    if args.repo_id:
+        out = export.push_to_hub(queue, args.repo_id, dry_run_dir=args.dry_run_dir)
+        print(f"pushed {args.repo_id}: {out}", file=sys.stderr)
+    if not args.parquet and not args.repo_id:
+        raise ValueError("export: give --parquet PATH and/or --repo-id OWNER/NAME")
+    return 0
+
+
+def cmd_seed_baselines(args: argparse.Namespace) -> int:
+    import methods
+    from leaderboard.board import Queue, submission
+
+    queue = Queue(args.db, exempt=("baselines",))
+    folder = Path(args.examples)
+    for name in methods.available():
+        path = folder / f"{name}.yaml"
+        if not path.is_file():
+            print(f"{name}: no example submission at {path}; skipped", file=sys.stderr)
+            continue
+        res = queue.submit(submission.load(str(path)))
+        print(f"{res.id} {name} {'queued' if res.created else 'already ' + res.state}")
+    return 0
+
+
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    from leaderboard.board.worker import reproduce
+
+    problems = reproduce(_queue(args), args.id, tolerance=args.tolerance, data_roots=_data_roots(args.data_root))
+    if problems:
+        print("\n".join(problems))
+        print(f"{args.id}: NOT reproduced within {args.tolerance:g} ({len(problems)} differences)", file=sys.stderr)
+        return 1
+    print(f"{args.id}: reproduced within {args.tolerance:g}", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m leaderboard", description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -132,6 +247,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--save-maps", help="write each test map as float32 TIFF in the official layout under this folder")
     s.add_argument("--out", required=True, help="JSON file to write")
     s.set_defaults(func=cmd_evaluate)
+
+    from leaderboard import score_maps
+
+    s = sub.add_parser("score-maps", help="compute the evaluate JSON from anomaly maps written by any tool",
+                       description=score_maps.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    s.add_argument("--maps", required=True, help="folder holding <category>/test/<defect_type>/<image_id>.tiff")
+    s.add_argument("--data", required=True, help="dataset root or category folder")
+    s.add_argument("--category", help="category folder under --data (optional if --data is the category)")
+    s.add_argument("--condition", help="capture condition the maps were made under, recorded in the JSON "
+                   "(default white_bg)")
+    s.add_argument("--out", required=True, help="JSON file to write")
+    s.set_defaults(func=cmd_score_maps)
 
     s = sub.add_parser("make-suite", help="write a generated suite's datasets (MVTec LOCO / AD layout)")
     s.add_argument("name")
@@ -157,6 +284,51 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--conditions", help="comma-separated subset of the suite's conditions")
     s.add_argument("--out", required=True, help="JSON-lines results file (appended; finished tasks are skipped)")
     s.set_defaults(func=cmd_run_suite)
+
+    db_help = "queue database (default: $ANOMALY_HUB_DATA/leaderboard.sqlite, /data/anomaly-hub or ./data)"
+    root_help = "SUITE=PATH dataset root for a real-dataset suite (repeatable)"
+    s = sub.add_parser("submit", help="validate a submission YAML and queue it")
+    s.add_argument("file")
+    s.add_argument("--db", help=db_help)
+    s.set_defaults(func=cmd_submit)
+
+    s = sub.add_parser("worker", help="run queued submissions, one stored task at a time")
+    s.add_argument("--once", action="store_true", help="run at most one job, then exit")
+    s.add_argument("--lease-seconds", type=float, default=60.0)
+    s.add_argument("--poll-seconds", type=float, default=5.0)
+    s.add_argument("--data-root", action="append", help=root_help)
+    s.add_argument("--db", help=db_help)
+    s.set_defaults(func=cmd_worker)
+
+    s = sub.add_parser("status", help="list submissions, or show one in full")
+    s.add_argument("id", nargs="?")
+    s.add_argument("--db", help=db_help)
+    s.set_defaults(func=cmd_status)
+
+    s = sub.add_parser("table", help="the leaderboard: mean main metric per submission and suite")
+    s.add_argument("--suite")
+    s.add_argument("--format", choices=["md", "csv", "json"], default="md")
+    s.add_argument("--db", help=db_help)
+    s.set_defaults(func=cmd_table)
+
+    s = sub.add_parser("export", help="write the results as Parquet and/or push them to a Hub dataset repo")
+    s.add_argument("--parquet")
+    s.add_argument("--repo-id")
+    s.add_argument("--dry-run-dir", help="write the files the push would upload here instead")
+    s.add_argument("--db", help=db_help)
+    s.set_defaults(func=cmd_export)
+
+    s = sub.add_parser("seed-baselines", help="submit the example submission of every registered method")
+    s.add_argument("--examples", default=str(EXAMPLE_SUBMISSIONS))
+    s.add_argument("--db", help=db_help)
+    s.set_defaults(func=cmd_seed_baselines)
+
+    s = sub.add_parser("reproduce", help="rerun a FINISHED submission and compare its numbers")
+    s.add_argument("id")
+    s.add_argument("--tolerance", type=float, default=1e-6)
+    s.add_argument("--data-root", action="append", help=root_help)
+    s.add_argument("--db", help=db_help)
+    s.set_defaults(func=cmd_reproduce)
     return p
 
 

@@ -110,14 +110,72 @@ def compute_metrics(ds: Dataset, samples: list[Sample], scores: list[float], map
         out["pixel_auroc"] = float(metrics.pixel_auroc(gts, pix_maps))
         out["aupro"] = float(metrics.aupro(gts, pix_maps, fpr_limit=0.3))
         if ds.defects:
-            out["spro"] = float(metrics.au_spro(pix_maps, regions, fpr_limit=0.05))
-            # The official LOCO evaluation also reports each kind against the good images.
+            # As the official LOCO evaluation: each kind against the good images, and the
+            # headline `spro` is their mean (pooled over all images when only one kind exists).
+            per_kind = []
             for kind in ("logical", "structural"):
                 pick = [j for j, i in enumerate(with_masks) if samples[i].label == 0 or samples[i].kind == kind]
                 if any(samples[with_masks[j]].kind == kind for j in pick):
                     out[f"spro_{kind}"] = float(
                         metrics.au_spro([pix_maps[j] for j in pick], [regions[j] for j in pick], fpr_limit=0.05)
                     )
+                    per_kind.append(out[f"spro_{kind}"])
+            out["spro"] = (float(np.mean(per_kind)) if len(per_kind) == 2
+                           else float(metrics.au_spro(pix_maps, regions, fpr_limit=0.05)))
+    return out
+
+
+def metric_map(anomaly_map: np.ndarray) -> np.ndarray:
+    """The map as the pixel metrics see it, so `evaluate` and `score-maps` hold the same arrays."""
+    return _resize_map(anomaly_map, _metric_size(anomaly_map.shape))
+
+
+def per_image_row(ds: Dataset, sample: Sample, score: float) -> dict[str, Any]:
+    return {"path": str(sample.path.relative_to(ds.root)), "label": sample.label, "type": sample.defect_type,
+            "score": score}
+
+
+@dataclass
+class RunInfo:
+    """What produced the scores and maps: the header fields of the `evaluate` JSON."""
+
+    method: str
+    config: dict[str, Any]
+    tier: str | None
+    tier_reason: str | None
+    models: list[dict[str, Any]]
+    condition: str
+    train_condition: str | None
+    n_train: int | None
+
+
+def result_json(
+    ds: Dataset,
+    run: RunInfo,
+    scores: list[float],
+    maps: list[np.ndarray],
+    per_image: list[dict[str, Any]],
+    timing: dict[str, float] | None,
+) -> dict[str, Any]:
+    """The `evaluate` JSON for `ds.test` (one score and one metric-size map per sample); no `timing` key when None."""
+    out: dict[str, Any] = {
+        "method": run.method,
+        "config": run.config,
+        "category": ds.category,
+        "layout": ds.layout,
+        "tier": run.tier,
+        "tier_reason": run.tier_reason,
+        "models": run.models,
+        "condition": run.condition,
+        "train_condition": run.train_condition,
+        "n_train": run.n_train,
+        "n_test": len(ds.test),
+        "metrics": compute_metrics(ds, ds.test, scores, maps),
+        "pixel_metric_max_side": PIXEL_METRIC_MAX_SIDE,
+    }
+    if timing is not None:
+        out["timing"] = timing
+    out["per_image"] = per_image
     return out
 
 
@@ -192,38 +250,32 @@ def evaluate(
         if save_maps is not None:
             _save_map(Path(save_maps), ds, sample, pred.anomaly_map)
         scores.append(pred.score)
-        maps.append(_resize_map(pred.anomaly_map, _metric_size(pred.anomaly_map.shape)))
-        row = {"path": str(sample.path.relative_to(ds.root)), "label": sample.label, "type": sample.defect_type,
-               "score": pred.score}
+        maps.append(metric_map(pred.anomaly_map))
+        row = per_image_row(ds, sample, pred.score)
         if pred.class_name is not None:
             row["class_name"] = pred.class_name
         per_image.append(row)
+    if save_maps is not None:
+        from leaderboard.score_maps import write_scores
 
-    return {
-        "method": method,
-        "config": model.config_dict(),
-        "category": ds.category,
-        "layout": ds.layout,
-        "tier": tier_name,
-        "tier_reason": tier_reason,
-        "models": loaded_cards(),
-        "condition": condition or "white_bg",
-        "train_condition": train_condition or "white_bg",
-        "n_train": fitted.n_train,
-        "n_test": len(ds.test),
-        "metrics": compute_metrics(ds, ds.test, scores, maps),
-        "pixel_metric_max_side": PIXEL_METRIC_MAX_SIDE,
-        "timing": {
-            "fit_s": round(fitted.fit_s, 3),
-            "predict_ms_per_image": round(1000 * predict_s / max(len(ds.test), 1), 2),
-            "peak_rss_mb": round(_peak_rss_mb(), 1),
-        },
-        "per_image": per_image,
+        write_scores(Path(save_maps) / ds.category, ds.test, scores)
+
+    run = RunInfo(method, model.config_dict(), tier_name, tier_reason, loaded_cards(), condition or "white_bg",
+                  train_condition or "white_bg", fitted.n_train)
+    timing = {
+        "fit_s": round(fitted.fit_s, 3),
+        "predict_ms_per_image": round(1000 * predict_s / max(len(ds.test), 1), 2),
+        "peak_rss_mb": round(_peak_rss_mb(), 1),
     }
+    return result_json(ds, run, scores, maps, per_image, timing)
 
 
 def _save_map(root: Path, ds: Dataset, sample: Sample, anomaly_map: np.ndarray) -> None:
-    """Official layout: <root>/<category>/test/<defect_type>/<image_id>.tiff, float32, original size."""
+    """Official layout: <root>/<category>/test/<defect_type>/<image_id>.tiff, float32, original size.
+
+    The method's own image scores go beside them in scores.csv (see `score_maps`), because the
+    official tools score an image by its map's maximum, which is not every method's score.
+    """
     import tifffile
 
     out = root / ds.category / "test" / sample.defect_type / f"{sample.image_id}.tiff"
