@@ -10,11 +10,12 @@ import os
 
 import gradio as gr
 import numpy as np
+import yaml
 
 import methods
 from hub import ImageError, describe_tier, to_rgb_array
 from leaderboard import examples
-from leaderboard.visualize import heatmap_overlay
+from leaderboard.visualize import heatmap_overlay, outline
 
 log = logging.getLogger("app")
 
@@ -46,6 +47,133 @@ def detect(image, method: str, category: str, progress=gr.Progress()):
     return round(float(pred.score), 4), overlay, text
 
 
+MAX_CANDIDATES = 16
+SHAPES = ["unknown", "Rectangle", "Line", "Polygon", "Ellipse", "Hollow Ellipse", "Random Brush", "Perlin Noise",
+          "Foreground Mask"]
+SIZES = ["unknown", "Small", "Medium", "Large"]
+
+
+def synthesize(image, category: str, description: str, shape: str, size: str, candidates: int, seed: int):
+    """Repaint a normal image into `candidates` anomalies from a one-category prior; best first, plus a zip."""
+    from methods.uniadc.inpaint import synthesize_candidates
+    from methods.uniadc.prior import PriorError, parse_prior
+
+    if image is None:
+        raise gr.Error("Upload a normal image or click an example first.")
+    n = int(candidates)
+    if not 1 <= n <= MAX_CANDIDATES:
+        raise gr.Error(f"Ask for 1 to {MAX_CANDIDATES} candidates (got {n}); use the CLI for large sets.")
+    try:
+        rgb = to_rgb_array(image)
+        prior = parse_prior(yaml.safe_dump({"name": "app", "categories": {
+            category.strip() or "anomaly": {"description": description, "shape": shape, "size": size}}}))
+    except (ImageError, PriorError) as exc:
+        raise gr.Error(str(exc)) from None
+    name, spec = next(iter(prior.categories.items()))
+    made = synthesize_candidates(rgb, spec, np.random.default_rng(int(seed)), n)
+    order = sorted(range(len(made)), key=lambda i: -made[i].score)
+    gallery = []
+    for rank, i in enumerate(order):
+        c = made[i]
+        label = f"{'BEST · ' if rank == 0 else ''}{c.shape} {c.size} · {c.operator} · consistency {c.score:.2f}"
+        gallery.append((outline(c.image, c.mask, (255, 215, 0), 1), label))
+    return gallery, _zip_mvtec(name, [made[i] for i in order])
+
+
+def _zip_mvtec(category: str, made: list) -> str:
+    """The candidates as a zip in the MVTec AD layout (test/<category>, ground_truth/<category>)."""
+    import io
+    import tempfile
+    import zipfile
+
+    from PIL import Image
+
+    out = tempfile.NamedTemporaryFile(prefix=f"synthesized-{category}-", suffix=".zip", delete=False)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for i, c in enumerate(made):
+            for arr, path in ((c.image, f"test/{category}/{i:03d}.png"),
+                              (c.mask.astype(np.uint8) * 255, f"ground_truth/{category}/{i:03d}_mask.png")):
+                buf = io.BytesIO()
+                Image.fromarray(arr).save(buf, format="PNG")
+                zf.writestr(path, buf.getvalue())
+    out.close()
+    return out.name
+
+
+def leaderboard_table(suite: str = "", method: str = "", tier: str = "", search: str = ""):
+    """The ranked leaderboard rows, filtered by suite, method, tier and a free-text search."""
+    from leaderboard.board import export
+
+    table = export.summary(_queue(), suite or None)
+    if method:
+        table = table[table["method"] == method]
+    if tier:
+        table = table[table["tier"] == tier]
+    if search:
+        table = table[table.apply(lambda r: search.lower() in " ".join(map(str, r.values)).lower(), axis=1)]
+    return table.round(4)
+
+
+def submit(yaml_text: str):
+    """Queue a declarative submission (YAML); returns its id and state."""
+    from leaderboard.board import submission
+
+    try:
+        sub = submission.parse(yaml_text)
+        res = _queue().submit(sub)
+    except ValueError as exc:
+        raise gr.Error(str(exc)) from None
+    verb = "queued" if res.created else "identical to an existing submission,"
+    return f"{verb} {res.id} ({res.state})"
+
+
+def submission_status(job_id: str = ""):
+    """One submission's state, or all of them."""
+    queue = _queue()
+    if job_id.strip():
+        try:
+            row = queue.get(job_id.strip())
+        except (KeyError, ValueError) as exc:
+            raise gr.Error(str(exc)) from None
+        return [[row["id"], row["state"], row["method"], row["display_name"], row.get("reason") or ""]]
+    return [[r["id"], r["state"], r["method"], r["display_name"], r.get("reason") or ""] for r in queue.list()]
+
+
+_queue_instance = None
+
+
+def _queue():
+    global _queue_instance
+    if _queue_instance is None:
+        from leaderboard.board import Queue
+
+        _queue_instance = Queue()
+    return _queue_instance
+
+
+def about() -> str:
+    """Which tier runs and why, which weights are loaded, versions."""
+    import platform
+
+    import torch
+
+    from hub import loaded_cards
+
+    tier, why = describe_tier()
+    cards = loaded_cards()
+    weights = "\n".join(
+        f"| {c['role']} | {c['name']} | {c['source']} | {c['revision'] or 'packaged'} |" for c in cards
+    ) or "| – | nothing loaded yet (models load on first use) | | |"
+    return (
+        f"### Tier: {tier}\n{why}.\n\n| role | model | source | revision |\n|---|---|---|---|\n{weights}\n\n"
+        f"Python {platform.python_version()} · torch {torch.__version__} · gradio {gr.__version__} · "
+        f"CUDA {'yes' if torch.cuda.is_available() else 'no'}\n\n"
+        "Papers: UniAD (dual-teacher distillation), UniADC (synthesis + classification), VID-AD (caption k-NN under "
+        "visual distraction), LogSAD (match-of-thought, training-free). See the repository README for what each "
+        "method implements and which numbers are ours."
+    )
+
+
 def build_app() -> gr.Blocks:
     tier, why = describe_tier()
     categories = examples.bundled_categories()
@@ -71,7 +199,65 @@ def build_app() -> gr.Blocks:
                 label="Examples (click one, then Detect)",
             )
             run.click(detect, [image, method, category], [score, heat, explanation], api_name="detect")
+
+        with gr.Tab("Synthesize"):
+            gr.Markdown("Repaint a normal image into labelled anomalies from a text prior (UniADC's Table S1 format: "
+                        "category, description, shape, size). Embedded tier: a procedural inpainter driven by the "
+                        "description; full tier: Stable Diffusion inpainting.")
+            with gr.Row():
+                with gr.Column():
+                    s_image = gr.Image(label="Normal image", type="numpy", image_mode="RGB")
+                    s_category = gr.Textbox(label="Anomaly category", value="scratch")
+                    s_description = gr.Textbox(label="Description", value="a thin bright scratch on the surface")
+                    with gr.Row():
+                        s_shape = gr.Dropdown(SHAPES, value="Line", label="Shape")
+                        s_size = gr.Dropdown(SIZES, value="Medium", label="Size")
+                    with gr.Row():
+                        s_n = gr.Slider(1, MAX_CANDIDATES, value=4, step=1, label="Candidates")
+                        s_seed = gr.Number(value=0, precision=0, label="Seed")
+                    s_run = gr.Button("Synthesize", variant="primary")
+                with gr.Column():
+                    s_gallery = gr.Gallery(label="Candidates (best first, mask outlined)", columns=2)
+                    s_zip = gr.File(label="Download (MVTec layout)")
+            gr.Examples(examples=[[str(p)] for p in _example_paths(categories[0])[:2]], inputs=[s_image])
+            s_run.click(synthesize, [s_image, s_category, s_description, s_shape, s_size, s_n, s_seed],
+                        [s_gallery, s_zip], api_name="synthesize")
+
+        with gr.Tab("Leaderboard"):
+            with gr.Row():
+                l_suite = gr.Textbox(label="Suite", placeholder="e.g. real-textures")
+                l_method = gr.Textbox(label="Method")
+                l_tier = gr.Dropdown(["", "embedded", "full"], value="", label="Tier")
+                l_search = gr.Textbox(label="Search")
+            l_table = gr.DataFrame(label="Ranked by mean logical AUROC (image AUROC where no logical split)")
+            l_refresh = gr.Button("Refresh")
+            l_refresh.click(leaderboard_table, [l_suite, l_method, l_tier, l_search], l_table,
+                            api_name="leaderboard_table")
+            demo.load(leaderboard_table, [l_suite, l_method, l_tier, l_search], l_table)
+            gr.Markdown("#### Submit\nA declarative YAML: a registered method, its config, the suites to run. "
+                        "No submitted code runs. Examples: `examples/submissions/`.")
+            with gr.Row():
+                l_yaml = gr.Code(language="yaml", label="Submission", value=_example_submission())
+                with gr.Column():
+                    l_submit = gr.Button("Submit", variant="primary")
+                    l_result = gr.Textbox(label="Result")
+                    l_id = gr.Textbox(label="Submission id (empty: all)")
+                    l_status_btn = gr.Button("Status")
+                    l_status = gr.DataFrame(headers=["id", "state", "method", "display name", "reason"])
+            l_submit.click(submit, l_yaml, l_result, api_name="submit")
+            l_status_btn.click(submission_status, l_id, l_status, api_name="status")
+
+        with gr.Tab("About"):
+            about_md = gr.Markdown()
+            demo.load(about, None, about_md, api_name="about")
     return demo
+
+
+def _example_submission() -> str:
+    from pathlib import Path
+
+    path = Path(__file__).parent / "examples" / "submissions" / "pixel_zscore.yaml"
+    return path.read_text() if path.exists() else ""
 
 
 def _example_paths(category: str) -> list:
@@ -82,8 +268,21 @@ def _example_paths(category: str) -> list:
         return []
 
 
+def start_worker() -> None:
+    """Run queued submissions in a background thread (set ANOMALY_HUB_WORKER=0 to leave it to a separate worker)."""
+    import threading
+
+    from leaderboard.board.worker import work
+
+    if os.environ.get("ANOMALY_HUB_WORKER", "1") == "0":
+        return
+    threading.Thread(target=work, args=(_queue(),), kwargs={"poll_s": 10.0}, name="leaderboard-worker",
+                     daemon=True).start()
+
+
 if __name__ == "__main__":
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    start_worker()
     build_app().queue(default_concurrency_limit=2).launch(
         server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
         server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),

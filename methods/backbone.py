@@ -20,7 +20,7 @@ def to_tensor(images: list[np.ndarray], size: int, mean, std, device: str) -> to
     """uint8 (H, W, 3) arrays → normalised float batch (B, 3, size, size)."""
     batch = []
     for img in images:
-        t = torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1).float().div_(255.0)
+        t = torch.from_numpy(np.array(img, dtype=np.float32)).permute(2, 0, 1).div_(255.0)
         if t.shape[1:] != (size, size):
             t = F.interpolate(t[None], size=(size, size), mode="bilinear", align_corners=False, antialias=True)[0]
         batch.append(t)

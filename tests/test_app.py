@@ -9,6 +9,7 @@ def app_url(tmp_path_factory):
     import os
 
     os.environ["ANOMALY_HUB_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+    os.environ["ANOMALY_HUB_DATA"] = str(tmp_path_factory.mktemp("data"))
     import app
 
     demo = app.build_app()
@@ -57,3 +58,50 @@ def test_detect_refuses_an_unknown_method(client):
 
     with pytest.raises(Exception, match="Unknown method|not in the list of choices"):
         client.predict(handle_file(str(examples.example_images("brick")[0])), "nope", "brick", api_name="/detect")
+
+
+def test_synthesize_returns_candidates_best_first_and_a_zip(client):
+    import zipfile
+
+    from gradio_client import handle_file
+
+    from leaderboard import examples
+
+    good = examples.example_images("brick")[0]
+    gallery, archive = client.predict(handle_file(str(good)), "stain", "a brown coffee stain", "Ellipse", "Medium",
+                                      3, 7, api_name="/synthesize")
+    assert len(gallery) == 3 and gallery[0]["caption"].startswith("BEST")
+    names = zipfile.ZipFile(archive).namelist()
+    assert "test/stain/000.png" in names and "ground_truth/stain/000_mask.png" in names and len(names) == 6
+
+
+def test_synthesize_refuses_too_many_and_bad_shapes(client):
+    from gradio_client import handle_file
+
+    from leaderboard import examples
+
+    good = handle_file(str(examples.example_images("brick")[0]))
+    with pytest.raises(Exception, match="1 to 16|maximum|less than or equal"):
+        client.predict(good, "stain", "a stain", "Ellipse", "Medium", 10000, 0, api_name="/synthesize")
+    with pytest.raises(Exception, match="Elipse|not in the list of choices|unknown shape"):
+        client.predict(good, "stain", "a stain", "Elipse", "Medium", 2, 0, api_name="/synthesize")
+
+
+def test_submit_then_see_it_queued(client):
+    from pathlib import Path
+
+    text = (Path(__file__).parents[1] / "examples" / "submissions" / "pixel_zscore.yaml").read_text()
+    first = client.predict(text, api_name="/submit")
+    again = client.predict(text, api_name="/submit")
+    assert first.startswith("queued") and "identical" in again and first.split()[1] == again.split()[-2]
+    status = client.predict("", api_name="/status")
+    assert any(row[1] == "PENDING" for row in status["data"])
+    with pytest.raises(Exception, match="nope"):
+        client.predict(text.replace("method: pixel_zscore", "method: nope"), api_name="/submit")
+
+
+def test_leaderboard_table_and_about(client):
+    table = client.predict("", "", "", "", api_name="/leaderboard_table")
+    assert "headers" in table and "rank" in table["headers"]
+    text = client.predict(api_name="/about")
+    assert "Tier: embedded" in text

@@ -279,15 +279,15 @@ class Synthesis:
     candidates: int
 
 
-def synthesize(image: ImageLike, category: Category, rng: np.random.Generator, n_candidates: int = 4,
-               foreground: np.ndarray | None = None, pipe: Any = None) -> Synthesis:
-    """Best of `n_candidates` (mask, repaint) pairs for `category`; the full tier when `pipe` is given."""
+def synthesize_candidates(image: ImageLike, category: Category, rng: np.random.Generator, n_candidates: int = 4,
+                          foreground: np.ndarray | None = None, pipe: Any = None) -> list[Synthesis]:
+    """Every (mask, repaint) candidate for `category`, each with its consistency score."""
     rgb = to_rgb_array(image)
     if foreground is None:
         foreground = estimate_foreground(rgb)
     look = read_description(category.description)
     words = tuple(re.findall(r"[a-z]+", category.description.lower()))
-    best: Synthesis | None = None
+    made: list[Synthesis] = []
     for _ in range(max(1, n_candidates)):
         drawn = sample_mask(foreground, category, rng)
         if pipe is None:
@@ -296,10 +296,14 @@ def synthesize(image: ImageLike, category: Category, rng: np.random.Generator, n
             outs = inpaint_diffusion(pipe, rgb, drawn.mask, category.description, rng, n_images=1)
         for out in outs:
             score = consistency_score(rgb, out, drawn.mask, look)
-            if best is None or score > best.score:
-                best = Synthesis(out, drawn.mask, drawn.shape, drawn.size, look.operator, score, n_candidates)
-    assert best is not None
-    return best
+            made.append(Synthesis(out, drawn.mask, drawn.shape, drawn.size, look.operator, score, n_candidates))
+    return made
+
+
+def synthesize(image: ImageLike, category: Category, rng: np.random.Generator, n_candidates: int = 4,
+               foreground: np.ndarray | None = None, pipe: Any = None) -> Synthesis:
+    """Best of `n_candidates` (mask, repaint) pairs for `category`; the full tier when `pipe` is given."""
+    return max(synthesize_candidates(image, category, rng, n_candidates, foreground, pipe), key=lambda c: c.score)
 
 
 # --- full tier: diffusers inpainting -----------------------------------------------------
