@@ -17,9 +17,6 @@ import methods
 from hub import resolve_tier
 from methods.base import Method
 
-EXAMPLE_SEED = 0
-EXAMPLE_SIZE = 256
-
 
 def cache_dir() -> Path:
     root = Path(os.environ.get("ANOMALY_HUB_CACHE", Path.home() / ".cache" / "anomaly-hub"))
@@ -33,21 +30,13 @@ def bundled_categories() -> list[str]:
     return list(TEXTURES)
 
 
-_lock = threading.Lock()
-
-
 def example_dataset(category: str) -> Path:
-    """The category folder (MVTec AD layout), generated once."""
-    from leaderboard.suites.real_textures import generate
+    """The category folder (MVTec AD layout) of the real-textures suite, generated once."""
+    from leaderboard import suites
 
     if category not in bundled_categories():
         raise ValueError(f"unknown example category {category!r}; bundled: {', '.join(bundled_categories())}")
-    root = cache_dir() / "examples" / f"real-textures-seed{EXAMPLE_SEED}-{EXAMPLE_SIZE}"
-    with _lock:
-        if not (root / category / ".complete").exists():
-            generate(root, seed=EXAMPLE_SEED, size=EXAMPLE_SIZE, categories=[category])
-            (root / category / ".complete").touch()
-    return root / category
+    return suites.materialise(suites.get("real-textures"), categories=[category]) / category
 
 
 def example_images(category: str, limit: int = 6) -> list[Path]:
@@ -90,13 +79,14 @@ def fitted_model(method: str, category: str, tier: str | None = None, progress=N
 
 
 def _load_or_fit(method: str, category: str, tier: str, progress) -> FittedModel:
-    saved = cache_dir() / "models" / f"{method}-{category}-{tier}"
+    data = example_dataset(category)
+    saved = cache_dir() / "models" / data.parent.name / f"{method}-{category}-{tier}"
     calibration = saved / "calibration.json"
     if calibration.exists() and (saved / "method.json").exists():
         model = Method.load(saved)
         cal = json.loads(calibration.read_text())
     else:
-        normals = sorted((example_dataset(category) / "train" / "good").glob("*.png"))
+        normals = sorted((data / "train" / "good").glob("*.png"))
         fit_on, held_out = normals[:-HELD_OUT_NORMALS], normals[-HELD_OUT_NORMALS:]
         model = methods.create(method, tier=tier).fit(fit_on, progress=progress)
         preds = model.predict(held_out)

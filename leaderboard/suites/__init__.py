@@ -5,6 +5,7 @@ the cache (keyed by suite version, seed and size) and reused.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 from pathlib import Path
@@ -52,11 +53,25 @@ def get(name: str) -> Suite:
 _lock = threading.Lock()
 
 
+# The code behind each generator; its hash is part of the cache key, so editing a
+# generator can never leave a stale cached dataset behind.
+GENERATOR_SOURCES = {"synthetic-logic": "synthetic_logic", "real-textures": "real_textures.py"}
+
+
+def generator_fingerprint(name: str) -> str:
+    source = Path(__file__).parent / GENERATOR_SOURCES[name]
+    files = sorted(source.rglob("*.py")) if source.is_dir() else [source]
+    digest = hashlib.sha256()
+    for f in files:
+        digest.update(f.relative_to(source.parent).as_posix().encode() + b"\0" + f.read_bytes())
+    return digest.hexdigest()[:10]
+
+
 def generated_root(suite: Suite, cache: Optional[Path] = None) -> Path:
     from leaderboard.examples import cache_dir
 
     base = cache or cache_dir() / "suites"
-    return base / f"{suite.name}-v{suite.version}-seed{suite.seed}-{suite.size}"
+    return base / f"{suite.name}-v{suite.version}-seed{suite.seed}-{suite.size}-{generator_fingerprint(suite.generator)}"
 
 
 def materialise(suite: Suite, *, data_root: Optional[str | os.PathLike] = None, categories: Optional[list[str]] = None,
