@@ -109,9 +109,12 @@ def cmd_make_suite(args: argparse.Namespace) -> int:
 
 
 def cmd_preview_suite(args: argparse.Namespace) -> int:
-    from leaderboard.suites.contact_sheet import contact_sheet
+    from leaderboard.suites.contact_sheet import conditions_sheet, contact_sheet
 
-    contact_sheet(Path(args.dir), Path(args.out), per_kind=args.per_kind)
+    if args.conditions:
+        conditions_sheet(Path(args.dir), Path(args.out))
+    else:
+        contact_sheet(Path(args.dir), Path(args.out), per_kind=args.per_kind)
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
 
@@ -272,6 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("dir")
     s.add_argument("--out", required=True)
     s.add_argument("--per-kind", type=int, default=4)
+    s.add_argument("--conditions", action="store_true", help="show one image per category under the five conditions")
     s.set_defaults(func=cmd_preview_suite)
 
     s = sub.add_parser("run-suite", help="evaluate a method on every task of a suite (resumable JSON lines)")

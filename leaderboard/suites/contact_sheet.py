@@ -157,3 +157,42 @@ def contact_sheet(dataset_dir: str | Path, out_png: str | Path, per_kind: int = 
     out.parent.mkdir(parents=True, exist_ok=True)
     sheet.save(out, format="PNG")
     return out
+
+
+def conditions_sheet(dataset_dir: str | Path, out_png: str | Path, tile: int = 160,
+                     categories: Optional[list[str]] = None) -> Path:
+    """One row per category: its first anomalous test image under each capture condition.
+
+    The transforms are the ones `evaluate --condition` applies; generated scenes use their
+    stored exact foreground, other datasets the estimate.
+    """
+    from hub.images import load_image, load_mask
+    from leaderboard.suites.conditions import CONDITIONS, apply_condition
+
+    root = Path(dataset_dir)
+    cats = [c for c in _categories(root) if categories is None or c.name in set(categories)]
+    if not cats:
+        raise ValueError(f"{root}: no category with a test/ folder (expected MVTec AD or MVTec LOCO layout)")
+    font, bold = _font(12), _font(13)
+    label_w, pad, header_h = 110, 6, 22
+    sheet = Image.new("RGB", (label_w + len(CONDITIONS) * (tile + pad), header_h + len(cats) * (tile + pad)),
+                      BACKGROUND)
+    draw = ImageDraw.Draw(sheet)
+    for c, cond in enumerate(CONDITIONS):
+        draw.text((label_w + c * (tile + pad), 4), cond, fill=(0, 0, 0), font=bold)
+    for r, cat in enumerate(cats):
+        folders = [d for d in sorted((cat / "test").iterdir()) if d.is_dir() and d.name != "good"]
+        path = next((p for d in folders for p in _images(d)), None) or _images(cat / "test" / "good")[0]
+        image = load_image(path)
+        fg_path = cat / "foreground" / path.relative_to(cat)
+        fg = load_mask(fg_path) > 0 if fg_path.is_file() else None
+        y = header_h + r * (tile + pad)
+        draw.text((pad, y + tile // 2 - 8), cat.name, fill=(0, 0, 0), font=font)
+        for c, cond in enumerate(CONDITIONS):
+            shown = apply_condition(image, cond, seed=r, foreground=fg)
+            sheet.paste(Image.fromarray(shown).resize((tile, tile), Image.Resampling.LANCZOS),
+                        (label_w + c * (tile + pad), y))
+    out = Path(out_png)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    sheet.save(out)
+    return out

@@ -24,7 +24,7 @@ class PatchCoreConfig:
     layers: tuple[int, ...] = (2, 4)  # embedded: EfficientNet-Lite0 stages of stride 8 and 16
     vit_layers: tuple[int, ...] = (5, 8)  # full: DINOv2 ViT-B/14 blocks (mid-level, as PatchCore prefers)
     neighbourhood: int = 3  # local aggregation of patch features
-    coreset_ratio: float = 0.1
+    coreset_ratio: float = 0.03  # PatchCore paper (MVTec AD): 1% coreset 99.0 vs 25% 99.1 image AUROC; 3% keeps CPU fits short
     max_coreset: int = 20000  # caps the bank (and predict time) on large training sets
     smoothing_sigma: float = 4.0
     batch_size: int = 8
