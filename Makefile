@@ -4,7 +4,7 @@ PIP := $(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-
 HOST ?= 127.0.0.1
 PORT ?= 7860
 
-.PHONY: install install-test run test bench
+.PHONY: install install-test run test bench space
 
 install:
 	$(PIP) -r requirements.txt
@@ -20,3 +20,12 @@ test: install-test
 
 bench: install
 	$(PYTHON) -m benchmarks.foundation
+
+# Assemble a deployable Hugging Face Space folder: make space DIR=/tmp/my-space
+space:
+	@test -n "$(DIR)" || (echo "usage: make space DIR=/path/to/space" && exit 2)
+	mkdir -p "$(DIR)"
+	cp -r app.py hub methods leaderboard examples requirements.txt "$(DIR)/"
+	cp spaces_config/README.md "$(DIR)/README.md"
+	find "$(DIR)" -name __pycache__ -type d -prune -exec rm -rf {} +
+	@echo "Space assembled in $(DIR): push it to a Gradio Space repo"

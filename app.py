@@ -20,23 +20,41 @@ from leaderboard.visualize import heatmap_overlay, outline
 log = logging.getLogger("app")
 
 MAX_FILE_SIZE = "20mb"
+
+try:  # On a ZeroGPU Space, heavy events borrow a GPU for their duration; elsewhere this is a no-op.
+    import spaces
+
+    on_gpu = spaces.GPU
+except ImportError:
+
+    def on_gpu(fn):
+        return fn
 DEFAULT_METHOD = "patchcore"
 
 
-def detect(image, method: str, category: str, progress=gr.Progress()):
+OWN = "your normals"
+
+
+@on_gpu
+def detect(image, method: str, category: str, own=None, progress=gr.Progress()):
     """Score one image with `method` fitted on the bundled `category`: (score, heat map, explanation)."""
     if image is None:
         raise gr.Error("Upload an image or click an example first.")
     if method not in methods.available():
         raise gr.Error(f"Unknown method {method!r}; available: {', '.join(methods.available())}")
-    if category not in examples.bundled_categories():
+    if category != OWN and category not in examples.bundled_categories():
         raise gr.Error(f"Unknown category {category!r}; bundled: {', '.join(examples.bundled_categories())}")
     try:
         rgb = to_rgb_array(image)
     except ImageError as exc:
         raise gr.Error(str(exc)) from None
-    progress(0.0, desc=f"loading {method} for {category}")
-    fitted = examples.fitted_model(method, category, progress=lambda f, d: progress(f, desc=f"fitting: {d}"))
+    if category == OWN:
+        if own is None or own.model.name != method:
+            raise gr.Error(f"Fit {method} on your normals first (the 'Fit on your own normals' panel).")
+        fitted = own
+    else:
+        progress(0.0, desc=f"loading {method} for {category}")
+        fitted = examples.fitted_model(method, category, progress=lambda f, d: progress(f, desc=f"fitting: {d}"))
     pred = fitted.model.predict([rgb])[0]
     overlay = heatmap_overlay(rgb, pred.anomaly_map, *fitted.map_range)
     verdict = "ANOMALOUS" if pred.score > fitted.threshold else "normal"
@@ -47,12 +65,42 @@ def detect(image, method: str, category: str, progress=gr.Progress()):
     return round(float(pred.score), 4), overlay, text
 
 
+MAX_NORMALS = 500
+
+
+@on_gpu
+def fit_own(files, method: str, progress=gr.Progress()):
+    """Fit `method` on uploaded normal images or a zip of them; the model lives in this session only."""
+    from hub.archives import ArchiveError, images_from_zip
+
+    if not files:
+        raise gr.Error("Upload normal images, or one zip of them.")
+    if method not in methods.available():
+        raise gr.Error(f"Unknown method {method!r}; available: {', '.join(methods.available())}")
+    paths = [getattr(f, "name", f) for f in (files if isinstance(files, list) else [files])]
+    try:
+        if len(paths) == 1 and str(paths[0]).lower().endswith(".zip"):
+            normals = images_from_zip(paths[0], max_members=MAX_NORMALS)
+        elif len(paths) > MAX_NORMALS:
+            raise ArchiveError(f"{len(paths)} files, over the limit of {MAX_NORMALS}")
+        else:
+            normals = [to_rgb_array(p) for p in paths]
+        fitted = examples.fit_calibrated(method, normals, progress=lambda f, d: progress(f, desc=f"fitting: {d}"))
+    except (ArchiveError, ImageError, ValueError) as exc:
+        raise gr.Error(str(exc)) from None
+    note = (f"Fitted {method} on {len(normals) - len(fitted.normal_scores)} images; "
+            f"{len(fitted.normal_scores)} held out set the threshold {fitted.threshold:.3f}. "
+            f"Pick '{OWN}' above to use it (this session only).")
+    return fitted, note
+
+
 MAX_CANDIDATES = 16
 SHAPES = ["unknown", "Rectangle", "Line", "Polygon", "Ellipse", "Hollow Ellipse", "Random Brush", "Perlin Noise",
           "Foreground Mask"]
 SIZES = ["unknown", "Small", "Medium", "Large"]
 
 
+@on_gpu
 def synthesize(image, category: str, description: str, shape: str, size: str, candidates: int, seed: int):
     """Repaint a normal image into `candidates` anomalies from a one-category prior; best first, plus a zip."""
     from methods.uniadc.inpaint import synthesize_candidates
@@ -187,8 +235,13 @@ def build_app() -> gr.Blocks:
                 with gr.Column():
                     image = gr.Image(label="Image", type="numpy", image_mode="RGB")
                     method = gr.Dropdown(methods.available(), value=DEFAULT_METHOD, label="Method")
-                    category = gr.Dropdown(categories, value=categories[0], label="Fitted on (bundled category)")
+                    category = gr.Dropdown(categories + [OWN], value=categories[0], label="Fitted on")
                     run = gr.Button("Detect", variant="primary")
+                    with gr.Accordion("Fit on your own normals", open=False):
+                        own_files = gr.File(label="Normal images, or one zip of them", file_count="multiple",
+                                            file_types=["image", ".zip"])
+                        own_fit = gr.Button("Fit")
+                        own_note = gr.Markdown()
                 with gr.Column():
                     score = gr.Number(label="Anomaly score (higher is more anomalous)")
                     heat = gr.Image(label="Anomaly map", type="numpy")
@@ -198,7 +251,10 @@ def build_app() -> gr.Blocks:
                 inputs=[image],
                 label="Examples (click one, then Detect)",
             )
-            run.click(detect, [image, method, category], [score, heat, explanation], api_name="detect")
+            own_model = gr.State(None)  # per visitor: one session's model never reaches another
+            run.click(detect, [image, method, category, own_model], [score, heat, explanation], api_name="detect",
+                      concurrency_limit=2)
+            own_fit.click(fit_own, [own_files, method], [own_model, own_note], api_name="fit", concurrency_limit=1)
 
         with gr.Tab("Synthesize"):
             gr.Markdown("Repaint a normal image into labelled anomalies from a text prior (UniADC's Table S1 format: "
@@ -221,7 +277,7 @@ def build_app() -> gr.Blocks:
                     s_zip = gr.File(label="Download (MVTec layout)")
             gr.Examples(examples=[[str(p)] for p in _example_paths(categories[0])[:2]], inputs=[s_image])
             s_run.click(synthesize, [s_image, s_category, s_description, s_shape, s_size, s_n, s_seed],
-                        [s_gallery, s_zip], api_name="synthesize")
+                        [s_gallery, s_zip], api_name="synthesize", concurrency_limit=2)
 
         with gr.Tab("Leaderboard"):
             with gr.Row():

@@ -78,23 +78,29 @@ def fitted_model(method: str, category: str, tier: str | None = None, progress=N
         return _models[key]
 
 
+def fit_calibrated(method: str, normals: list, tier: str | None = None, progress=None,
+                   held_out: int = HELD_OUT_NORMALS) -> FittedModel:
+    """Fit on all but the last `held_out` normals; those set the threshold and the heat-map range."""
+    if len(normals) < 2:
+        raise ValueError(f"need at least 2 normal images (one to fit, one to calibrate), got {len(normals)}")
+    held_out = min(held_out, max(1, len(normals) // 5))
+    fit_on, calibrate_on = normals[:-held_out], normals[-held_out:]
+    model = methods.create(method, tier=tier).fit(fit_on, progress=progress)
+    preds = model.predict(calibrate_on)
+    values = np.concatenate([p.anomaly_map.ravel() for p in preds])
+    return FittedModel(model, [p.score for p in preds],
+                       (float(np.median(values)), float(np.percentile(values, 99.9))))
+
+
 def _load_or_fit(method: str, category: str, tier: str, progress) -> FittedModel:
     data = example_dataset(category)
     saved = cache_dir() / "models" / data.parent.name / f"{method}-{category}-{tier}"
     calibration = saved / "calibration.json"
     if calibration.exists() and (saved / "method.json").exists():
-        model = Method.load(saved)
         cal = json.loads(calibration.read_text())
-    else:
-        normals = sorted((data / "train" / "good").glob("*.png"))
-        fit_on, held_out = normals[:-HELD_OUT_NORMALS], normals[-HELD_OUT_NORMALS:]
-        model = methods.create(method, tier=tier).fit(fit_on, progress=progress)
-        preds = model.predict(held_out)
-        values = np.concatenate([p.anomaly_map.ravel() for p in preds])
-        cal = {
-            "normal_scores": [p.score for p in preds],
-            "map_range": [float(np.median(values)), float(np.percentile(values, 99.9))],
-        }
-        model.save(saved)
-        calibration.write_text(json.dumps(cal, indent=2))
-    return FittedModel(model, cal["normal_scores"], tuple(cal["map_range"]))
+        return FittedModel(Method.load(saved), cal["normal_scores"], tuple(cal["map_range"]))
+    fitted = fit_calibrated(method, sorted((data / "train" / "good").glob("*.png")), tier, progress)
+    fitted.model.save(saved)
+    calibration.write_text(json.dumps({"normal_scores": fitted.normal_scores, "map_range": list(fitted.map_range)},
+                                      indent=2))
+    return fitted

@@ -105,3 +105,37 @@ def test_leaderboard_table_and_about(client):
     assert "headers" in table and "rank" in table["headers"]
     text = client.predict(api_name="/about")
     assert "Tier: embedded" in text
+
+
+def test_fit_on_own_normals_stays_in_its_session(client, app_url, tmp_path):
+    import zipfile
+
+    from gradio_client import Client, handle_file
+
+    from leaderboard import examples
+
+    normals = sorted((examples.example_dataset("gravel") / "train" / "good").glob("*.png"))[:6]
+    archive = tmp_path / "normals.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for p in normals:
+            zf.write(p, p.name)
+    note = client.predict([handle_file(str(archive))], "pixel_zscore", api_name="/fit")
+    assert "Fitted pixel_zscore on 5 images" in note
+    test_image = handle_file(str(normals[0]))
+    score, _, text = client.predict(test_image, "pixel_zscore", "your normals", api_name="/detect")
+    assert score > 0 and "threshold" in text
+    stranger = Client(app_url, verbose=False)  # another visitor: a session of its own
+    with pytest.raises(Exception, match="Fit pixel_zscore on your normals first"):
+        stranger.predict(test_image, "pixel_zscore", "your normals", api_name="/detect")
+
+
+def test_fit_refuses_a_zip_bomb(client, tmp_path):
+    import zipfile
+
+    from gradio_client import handle_file
+
+    bomb = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("a.png", b"\0" * 5_000_000)
+    with pytest.raises(Exception, match="zip bomb"):
+        client.predict([handle_file(str(bomb))], "pixel_zscore", api_name="/fit")
