@@ -42,6 +42,7 @@ def load(directory: str) -> Method:
 # Registration side effects: one line per method package.
 from methods import patchcore  # noqa: E402,F401
 from methods import reference  # noqa: E402,F401
+from methods import uniad  # noqa: E402,F401
 
 __all__ = [
     "AnomalySample", "ConfigError", "Method", "Prediction", "Progress", "UnknownNameError",

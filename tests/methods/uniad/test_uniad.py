@@ -1,0 +1,119 @@
+"""UniAD: shapes, a decreasing distillation loss, save/load, and the normalisation on held-out normals."""
+import numpy as np
+import pytest
+import torch
+
+import methods
+from methods.uniad import components as comp
+from methods.uniad.model import MapNorm, ScoreNorm, Student, discrepancy_maps
+from methods.uniad.text_check import Rule, TextChecker
+
+TINY = {"steps": 30, "batch_size": 4, "width": 8, "bottleneck": 8, "image_size": 128, "n_colours": 3}
+
+
+def _scene(rng: np.random.Generator, n_discs: int = 3, size: int = 128) -> np.ndarray:
+    """A light-grey table with `n_discs` orange discs: a toy logical scene."""
+    import cv2
+
+    img = np.full((size, size, 3), 200, np.uint8) + rng.integers(0, 6, (size, size, 1), dtype=np.uint8)
+    slots = [(x, y) for x in (0.2, 0.5, 0.8) for y in (0.2, 0.5, 0.8)]  # distinct places: discs never touch
+    for i in rng.choice(len(slots), n_discs, replace=False):
+        x, y = (np.array(slots[i]) * size + rng.integers(-4, 5, 2)).astype(int)
+        cv2.circle(img, (int(x), int(y)), 9, (230, 120, 30), -1)
+    return img
+
+
+@pytest.fixture(scope="module")
+def normals():
+    rng = np.random.default_rng(0)
+    return [_scene(rng) for _ in range(10)]
+
+
+@pytest.fixture(scope="module")
+def fitted(normals):
+    return methods.create("uniad", **TINY).fit(normals)
+
+
+def test_student_shapes():
+    student = Student([40, 112], 320, desc_dim=14, width=8, bottleneck=4)
+    stem = torch.zeros(2, 24, 64, 64)  # Lite0 stage 1 of a 256² image
+    structural, deep, desc = student(stem)
+    assert [tuple(s.shape) for s in structural] == [(2, 40, 32, 32), (2, 112, 16, 16)]
+    assert tuple(deep.shape) == (2, 320, 8, 8) and tuple(desc.shape) == (2, 14)
+    struct_map, deep_map, desc_err = discrepancy_maps(
+        (structural, deep, desc), [torch.zeros(2, 40, 32, 32), torch.zeros(2, 112, 16, 16)],
+        torch.zeros(2, 320, 8, 8), torch.zeros(2, 14), grid=32)
+    assert struct_map.shape == deep_map.shape == (2, 32, 32) and desc_err.shape == (2,)
+
+
+def test_prediction_shapes_and_details(fitted, normals):
+    img = _scene(np.random.default_rng(5), n_discs=3, size=100)[:, :90]
+    pred = fitted.predict([img])[0]
+    assert pred.anomaly_map.shape == (100, 90) and pred.anomaly_map.dtype == np.float32
+    assert {"structural", "logical_deep", "logical_components", "text", "branch", "fired"} <= set(pred.details)
+    assert pred.details["branch"] in ("structural", "logical", "text")
+    assert "z =" in pred.explanation
+
+
+def test_loss_decreases_on_tiny_data(fitted):
+    h = fitted.loss_history
+    assert len(h) == TINY["steps"]
+    assert np.mean(h[-5:]) < np.mean(h[:5])
+
+
+def test_save_load_gives_identical_predictions(fitted, normals, tmp_path):
+    probe = [normals[0], _scene(np.random.default_rng(9), n_discs=5)]
+    before = fitted.predict(probe)
+    fitted.save(tmp_path / "m")
+    assert (tmp_path / "m" / "loss_curve.html").is_file()
+    again = methods.load(str(tmp_path / "m"))
+    assert again.loss_history == fitted.loss_history
+    for a, b in zip(before, again.predict(probe)):
+        assert a.score == b.score
+        np.testing.assert_array_equal(a.anomaly_map, b.anomaly_map)
+        assert a.details.keys() == b.details.keys()
+        for key, value in a.details.items():  # the text encoder's float sums may differ in the last bits
+            assert b.details[key] == (pytest.approx(value, rel=1e-5) if isinstance(value, float) else value)
+
+
+def test_held_out_normals_are_standardised(fitted):
+    """Scores are z-scores against normals held out of the student's fit; the text check counts discs."""
+    assert fitted.meta["n_val"] == 2 and fitted.meta["n_fit"] == 8
+    for v in fitted.meta["scores"].values():
+        assert v["std"] > 0
+    rng = np.random.default_rng(11)
+    normal = np.mean([p.score for p in fitted.predict([_scene(rng) for _ in range(4)])])
+    crowded = np.mean([p.score for p in fitted.predict([_scene(rng, n_discs=6) for _ in range(4)])])
+    assert crowded > normal
+
+
+def test_map_and_score_norm():
+    maps = np.linspace(0, 1, 1001)
+    norm = MapNorm.fit(maps)
+    assert norm(np.median(maps)) == pytest.approx(0.0)
+    assert norm(np.quantile(maps, 0.995)) == pytest.approx(1.0)
+    s = ScoreNorm.fit(np.array([1.0, 2.0, 3.0]), floor=0.01)
+    assert s(2.0) == pytest.approx(0.0) and s(2.0 + np.std([1, 2, 3])) == pytest.approx(1.0)
+    assert ScoreNorm.fit(np.zeros(5), floor=0.5).std == 0.5  # a constant branch cannot divide by zero
+
+
+def test_components_count_discs():
+    rng = np.random.default_rng(1)
+    images = [_scene(rng) for _ in range(6)]
+    palette = comp.fit_palette(images, 3, 128, 0, 12)
+    assert len(palette.centres) == 1  # one stable type: the orange discs
+    desc = comp.describe(comp.segment(_scene(rng, n_discs=2), palette, 128, 12), palette.n_labels, 12)
+    assert desc[0, comp.FEATURES.index("count")] == 2
+
+
+def test_text_check_names_the_broken_rule():
+    rule = Rule(0, "count", "three", "there are three orange objects", 1.0)
+    enc = lambda texts: np.stack([np.eye(8)[len(t) % 8] + 0.1 for t in texts])
+    checker = TextChecker([rule], ["orange", "unfamiliar-coloured"], np.ones((2, 2)), enc)
+    desc = np.zeros((2, comp.N_FEATURES), np.float32)
+    desc[0, comp.FEATURES.index("count")] = 3
+    assert checker.check(desc) == (0.0, None)
+    desc[0, comp.FEATURES.index("count")] = 2
+    score, broken = checker.check(desc)
+    assert score > 0
+    assert broken == {"expected": "there are three orange objects", "found": "there are two orange objects"}
