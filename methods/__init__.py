@@ -43,6 +43,7 @@ def load(directory: str) -> Method:
 from methods import patchcore  # noqa: E402,F401
 from methods import reference  # noqa: E402,F401
 from methods import uniad  # noqa: E402,F401
+from methods import caption_knn  # noqa: E402,F401
 
 __all__ = [
     "AnomalySample", "ConfigError", "Method", "Prediction", "Progress", "UnknownNameError",

@@ -1,0 +1,123 @@
+"""caption_knn on synthetic-logic (10 scenarios × 5 conditions), its predict cost and its fine-tuning time.
+
+    python -m benchmarks.caption_knn                              # all 50 tasks (resumable)
+    python -m benchmarks.caption_knn --categories Sticks --conditions white_bg,cable_bg
+
+Writes benchmarks/results/caption_knn.json: mean logical AUROC, the worst-minus-best condition
+gap, the PatchCore comparison on the tasks both have (PatchCore rows from
+benchmarks/results/runs/synthetic-logic-patchcore*.jsonl; not run here), predict ms per image
+and fine-tune seconds on 60 captions, each measured alone in this process. Per-task lines
+live in benchmarks/results/runs/synthetic-logic-caption_knn.jsonl.
+"""
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import statistics
+import time
+from typing import Any, Optional
+
+from benchmarks.common import RESULTS, machine, print_table, write_results
+from leaderboard.run_suite import run_suite
+
+SUITE = "synthetic-logic"
+METRIC = "image_auroc_logical"
+
+
+def _mean(values: list[Optional[float]]) -> Optional[float]:
+    present = [v for v in values if v is not None]
+    return round(statistics.fmean(present), 4) if present else None
+
+
+def _rows(path_glob: str) -> list[dict[str, Any]]:
+    rows = []
+    for path in sorted(glob.glob(path_glob)):
+        rows += [json.loads(line) for line in open(path) if line.strip()]
+    return rows
+
+
+def condition_means(rows: list[dict[str, Any]]) -> dict[str, Optional[float]]:
+    return {c: _mean([r["metrics"].get(METRIC) for r in rows if r["condition"] == c])
+            for c in sorted({r["condition"] for r in rows})}
+
+
+def costs(category: str = "Fruits", n_predict: int = 20) -> dict[str, float]:
+    """Fine-tune seconds on the 60 normal captions of one scenario and predict ms per image, one process."""
+    import methods
+    from hub.images import load_image
+    from leaderboard import suites
+    from leaderboard.datasets import open_dataset
+
+    root = suites.materialise(suites.get(SUITE), categories=[category])
+    ds = open_dataset(root, category)
+    train = [load_image(p) for p in ds.train[:60]]
+    test = [load_image(s.path) for s in ds.test[:n_predict]]
+    t = time.perf_counter()
+    model = methods.create("caption_knn", tier="embedded").fit(train)
+    fit_s = time.perf_counter() - t
+    model.predict(test[:2])  # warm-up
+    t = time.perf_counter()
+    model.predict(test)
+    predict_ms = 1000 * (time.perf_counter() - t) / len(test)
+    return {"category": category, "n_captions": len(train), "fine_tune_s": round(model.encoder.fine_tune_seconds, 1),
+            "fit_s": round(fit_s, 1), "predict_ms_per_image": round(predict_ms, 1)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--categories", help="comma-separated subset of scenarios")
+    ap.add_argument("--conditions", help="comma-separated subset of conditions")
+    args = ap.parse_args()
+    cats = args.categories.split(",") if args.categories else None
+    conds = args.conditions.split(",") if args.conditions else None
+
+    t0 = time.perf_counter()
+    ours = run_suite(SUITE, "caption_knn", out=RESULTS / "runs" / f"{SUITE}-caption_knn.jsonl", tier="embedded",
+                     categories=cats, conditions=conds)
+    ours = [r for r in ours if (not cats or r["category"] in cats) and (not conds or r["condition"] in conds)]
+    by_cond = condition_means(ours)
+    present = [v for v in by_cond.values() if v is not None]
+    mean = _mean([r["metrics"].get(METRIC) for r in ours])
+    gap = round(max(present) - min(present), 4) if len(present) > 1 else None
+
+    base = {(r["category"], r["condition"]): r for r in _rows(str(RESULTS / "runs" / f"{SUITE}-patchcore*.jsonl"))}
+    mine = {(r["category"], r["condition"]): r for r in ours}
+    common = sorted(set(base) & set(mine))
+    ours_common = _mean([mine[k]["metrics"].get(METRIC) for k in common])
+    patchcore_common = _mean([base[k]["metrics"].get(METRIC) for k in common])
+    cost = costs()
+    per_scenario = {c: _mean([r["metrics"].get(METRIC) for r in ours if r["category"] == c])
+                    for c in sorted({r["category"] for r in ours})}
+    payload = {
+        "method": "caption_knn", "suite": SUITE, "tier": "embedded", "metric": METRIC,
+        "tasks": len(ours), "mean_logical_auroc": mean, "by_condition": by_cond, "by_scenario": per_scenario,
+        "worst_minus_best_condition_gap": gap,
+        "patchcore": {"tasks_compared": len(common), "caption_knn": ours_common, "patchcore": patchcore_common,
+                      "difference": round(ours_common - patchcore_common, 4) if common else None},
+        "costs": cost,
+        "targets": {"mean_at_least_0.90": mean is not None and mean >= 0.90,
+                    "gap_at_most_0.04": gap is not None and gap <= 0.04,
+                    "patchcore_plus_0.2": bool(common) and ours_common - patchcore_common >= 0.2,
+                    "predict_at_most_300_ms": cost["predict_ms_per_image"] <= 300,
+                    "fine_tune_60_captions_at_most_120_s": cost["fine_tune_s"] <= 120},
+        "per_task": [{"category": r["category"], "condition": r["condition"], METRIC: r["metrics"].get(METRIC),
+                      "fit_s": r["timing"]["fit_s"], "predict_ms_per_image": r["timing"]["predict_ms_per_image"]}
+                     for r in ours],
+        "machine": machine(), "wall_s": round(time.perf_counter() - t0, 1),
+    }
+    out = write_results("caption_knn", payload)
+    print_table([
+        ("tasks", str(len(ours))),
+        ("mean logical AUROC", str(mean)),
+        ("by condition", ", ".join(f"{k} {v}" for k, v in by_cond.items())),
+        ("worst-minus-best gap", str(gap)),
+        ("vs PatchCore (common tasks)", f"{ours_common} / {patchcore_common} on {len(common)} tasks"),
+        ("fine-tune s (60 captions)", str(cost["fine_tune_s"])),
+        ("predict ms / image", str(cost["predict_ms_per_image"])),
+        ("written", str(out)),
+    ])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,23 @@
+"""k-NN normality over the normal captions' embeddings (VID-AD §4.4): S = 1 / (1 + mean distance)."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def knn_distances(queries: np.ndarray, bank: np.ndarray, k: int) -> np.ndarray:
+    """(Q, D), (N, D) → (Q, min(k, N)) Euclidean distances to the nearest bank rows, ascending."""
+    if bank.ndim != 2 or len(bank) == 0:
+        raise ValueError("the k-NN bank is empty: fit on at least one normal caption")
+    d2 = (queries**2).sum(1)[:, None] + (bank**2).sum(1)[None] - 2.0 * queries @ bank.T
+    d = np.sqrt(np.clip(d2, 0.0, None))
+    k = min(k, len(bank))
+    return np.sort(d, axis=1)[:, :k]
+
+
+def normality(queries: np.ndarray, bank: np.ndarray, k: int = 5) -> np.ndarray:
+    """(Q,) normality in (0, 1]: 1 for a caption whose k nearest normal captions coincide with it."""
+    return 1.0 / (1.0 + knn_distances(queries, bank, k).mean(1))
+
+
+def anomaly_score(queries: np.ndarray, bank: np.ndarray, k: int = 5) -> np.ndarray:
+    return 1.0 - normality(queries, bank, k)

@@ -1,0 +1,317 @@
+"""The embedded captioner: segment the scene, measure each object, write a structured caption.
+
+Every object is named by colour, shape (a cluster of contour descriptors learned from the
+normal images, named by its geometry), relative length and region; regions are the
+position clusters of the normals' objects along x and y (bins, compartments, slots), and
+positions outside every cluster read "outside". The caption is a set of views (count,
+regions, lengths, left-to-right order, labels); `fit` keeps the views that are stable
+across the normals, so that a scene whose arrangement is random is not described by it.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import cv2
+import numpy as np
+
+from methods.caption_knn.colour_names import name_colour, to_lab, white_balance
+from methods.caption_knn.segmentation import Segment, SegmentationConfig, segment
+
+NO_OBJECTS = "no objects found."
+VIEWS = ("count", "regions", "lengths", "order", "labels")
+ELONGATED = 2.2  # long side / short side above which an object has a length
+SHAPE_FEATURES = ("log_elongation", "solidity", "circularity", "holes", "log_size", "corners")
+
+
+@dataclass
+class ObjectInfo:
+    colour: str
+    shape: str
+    x: float  # centroid, fraction of the width
+    y: float
+    length: float  # long side, fraction of the image side
+    elongation: float
+    features: list[float]
+    mask: np.ndarray = field(repr=False, default=None)  # type: ignore[assignment]
+    text: str = ""  # ink width of a label, "" when none
+    region: str = ""
+    rel_length: str = ""
+
+    @property
+    def noun(self) -> str:
+        return f"{self.colour} {self.shape}" if self.colour else self.shape
+
+
+def _core_colour(rgb: np.ndarray, mask: np.ndarray) -> str:
+    """Colour word of the object's core (far from its outline, where blur has not mixed in the table)."""
+    dist = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 3)
+    core = dist >= 0.5 * dist.max()
+    return name_colour(np.median(to_lab(rgb[core]), axis=0))
+
+
+def _ink_width(rgb: np.ndarray, mask: np.ndarray, axis_len: float) -> str:
+    """A label's printed text as the width of its dark marks relative to the label, in tenths; '' if no ink."""
+    inner = cv2.erode(mask.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    if inner.sum() < 50:
+        return ""
+    light = to_lab(rgb)[..., 0]
+    ink = inner & (light < np.median(light[inner]) - 25)
+    frac = ink.sum() / inner.sum()
+    if not 0.03 <= frac <= 0.45:
+        return ""
+    ys, xs = np.nonzero(ink)
+    pts = np.stack([xs, ys], 1).astype(np.float32)
+    (_, _), (w, h), _ = cv2.minAreaRect(pts)
+    return f"{min(10, round(10 * max(w, h) / max(axis_len, 1.0)))}"
+
+
+def measure(rgb: np.ndarray, seg: Segment) -> ObjectInfo | None:
+    mask = seg.mask.astype(np.uint8)
+    h, w = mask.shape
+    contours, hierarchy = cv2.findContours(mask, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
+    if not contours:
+        return None
+    outer = max(range(len(contours)), key=lambda i: cv2.contourArea(contours[i]))
+    cnt = contours[outer]
+    area = float(mask.sum())
+    (cx, cy), (rw, rh), _ = cv2.minAreaRect(cnt)
+    long_side, short_side = max(rw, rh, 1.0), max(min(rw, rh), 1.0)
+    hull = cv2.convexHull(cnt)
+    solidity = area / max(cv2.contourArea(hull), 1.0)
+    perimeter = cv2.arcLength(cnt, True)
+    circularity = 4 * np.pi * area / max(perimeter * perimeter, 1.0)
+    holes = sum(1 for i, c in enumerate(contours) if hierarchy[0][i][3] == outer and cv2.contourArea(c) > 0.03 * area)
+    corners = len(cv2.approxPolyDP(hull, 0.06 * cv2.arcLength(hull, True), True))
+    side = float(min(h, w))
+    elongation = long_side / short_side
+    m = cv2.moments(mask, binaryImage=True)
+    feats = [float(np.log(elongation)), float(solidity), float(circularity), float(min(holes, 2)),
+             float(np.log(np.sqrt(area) / side)), float(min(corners, 8)) / 8.0]
+    text = _ink_width(rgb, seg.mask, long_side) if elongation < ELONGATED and solidity > 0.85 else ""
+    return ObjectInfo(_core_colour(rgb, seg.mask), "", m["m10"] / max(m["m00"], 1) / w, m["m01"] / max(m["m00"], 1) / h,
+                      long_side / side, elongation, feats, seg.mask, text)
+
+
+def geometry_word(f: np.ndarray) -> str:
+    """A shape word for a descriptor vector (the centre of a learned shape cluster)."""
+    log_e, solidity, circularity, holes, _, corners = f
+    e = float(np.exp(log_e))
+    if holes >= 0.5:
+        return "ring" if corners * 8 >= 6.5 else "holed-polygon"
+    if e >= ELONGATED:
+        return "bar" if solidity > 0.8 else "strand"
+    if e >= 1.35:
+        return "oval" if circularity > 0.7 else "oblong"
+    if circularity > 0.84:
+        return "round"
+    if solidity < 0.8:
+        return "star"
+    return {3: "triangle", 4: "square", 5: "pentagon", 6: "hexagon"}.get(int(round(corners * 8)), "polygon")
+
+
+@dataclass
+class ShapeModel:
+    """k-means clusters of the normals' shape descriptors, each named by its geometry."""
+
+    mean: list[float]
+    std: list[float]
+    centres: list[list[float]]
+    names: list[str]
+    radius: list[float]  # 95th-percentile distance of members, for "unfamiliar"
+
+    @classmethod
+    def fit(cls, feats: np.ndarray, seed: int = 0) -> "ShapeModel":
+        mean, std = feats.mean(0), feats.std(0) + 0.05
+        std[4] *= 2.0  # size counts less than form: a long and a short stick share a shape
+        z = ((feats - mean) / std).astype(np.float32)
+        best = None
+        total = float(((z - z.mean(0)) ** 2).sum()) + 1e-6
+        for k in range(1, min(8, len(z)) + 1):
+            cv2.setRNGSeed(seed)
+            crit = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 50, 1e-3)
+            inertia, labels, centres = cv2.kmeans(z, k, None, crit, 3, cv2.KMEANS_PP_CENTERS)
+            best = (labels.ravel(), centres)
+            if inertia / total < 0.25:
+                break
+        labels, centres = best
+        raw = centres * std + mean
+        words = [geometry_word(c) for c in raw]
+        counts = Counter(words)
+        order = np.argsort(raw[:, 4])  # by size, to tell same-word clusters apart
+        names, seen = [""] * len(words), Counter()
+        for i in order:
+            if counts[words[i]] > 1:
+                seen[words[i]] += 1
+                names[i] = f"{('small', 'large', 'larger', 'largest')[min(seen[words[i]] - 1, 3)]}-{words[i]}"
+            else:
+                names[i] = words[i]
+        radius = []
+        for i in range(len(centres)):
+            d = np.linalg.norm(z[labels == i] - centres[i], axis=1)
+            radius.append(float(max(np.percentile(d, 95) * 1.5, 1.5)) if len(d) else 1.5)
+        return cls(mean.tolist(), std.tolist(), centres.tolist(), names, radius)
+
+    def name(self, f: list[float]) -> str:
+        z = (np.asarray(f) - np.asarray(self.mean)) / np.asarray(self.std)
+        d = np.linalg.norm(np.asarray(self.centres) - z, axis=1)
+        i = int(np.argmin(d))
+        if d[i] > self.radius[i]:
+            return "unfamiliar-" + geometry_word(np.asarray(f))
+        return self.names[i]
+
+
+def axis_clusters(values: np.ndarray, gap: float = 0.04, min_share: float = 0.1) -> list[tuple[float, float]]:
+    """Ranges of 1-D position clusters separated by empty gaps; one range means no layout on this axis."""
+    v = np.sort(values)
+    if len(v) == 0:
+        return []
+    groups, start = [], 0
+    for i in range(1, len(v)):
+        if v[i] - v[i - 1] > gap:
+            groups.append(v[start:i])
+            start = i
+    groups.append(v[start:])
+    big = [g for g in groups if len(g) >= min_share * len(v)]
+    if len(big) != len(groups):  # a stray cluster: no clean layout
+        return [(float(v[0]), float(v[-1]))]
+    return [(float(g[0]), float(g[-1])) for g in groups]
+
+
+X_NAMES = {1: [""], 2: ["left", "right"], 3: ["left", "middle", "right"], 4: ["far-left", "left", "right", "far-right"]}
+Y_NAMES = {1: [""], 2: ["top", "bottom"], 3: ["top", "middle", "bottom"], 4: ["top", "upper", "lower", "bottom"]}
+
+
+@dataclass
+class Layout:
+    xs: list[tuple[float, float]]
+    ys: list[tuple[float, float]]
+    margin: float = 0.03
+
+    def region(self, x: float, y: float) -> str:
+        def name(v: float, ranges: list[tuple[float, float]], names: dict[int, list[str]]) -> str | None:
+            if len(ranges) <= 1 or len(ranges) > 4:
+                return ""
+            for (lo, hi), n in zip(ranges, names[len(ranges)]):
+                if lo - self.margin <= v <= hi + self.margin:
+                    return n
+            return None
+
+        nx, ny = name(x, self.xs, X_NAMES), name(y, self.ys, Y_NAMES)
+        if nx is None or ny is None:
+            return "outside"
+        return "-".join(p for p in (ny, nx) if p) or "table"
+
+
+@dataclass
+class DescriberState:
+    shapes: dict[str, Any]
+    layout: dict[str, Any]
+    views: list[str]
+    colourless: list[str]
+
+
+class SceneDescriber:
+    """`fit(normal_images)` learns shapes, layout and stable views; `describe(image, prompt)` writes the caption."""
+
+    def __init__(self, seg_config: SegmentationConfig | None = None, seed: int = 0):
+        self.seg_config = seg_config or SegmentationConfig()
+        self.seed = seed
+        self.shapes: ShapeModel | None = None
+        self.layout = Layout([], [])
+        self.views: list[str] = list(VIEWS)
+        self.colourless: list[str] = []
+
+    # --- learning from normals -------------------------------------------------------------
+    def objects(self, image: np.ndarray) -> list[ObjectInfo]:
+        rgb = white_balance(image)
+        out = []
+        for s in segment(rgb, self.seg_config):
+            if s.fixture:
+                continue
+            info = measure(rgb, s)
+            if info is not None:
+                out.append(info)
+        return out
+
+    def fit(self, images: list[np.ndarray], prompt_views: list[str] | None = None) -> list[str]:
+        scenes = [self.objects(img) for img in images]
+        feats = np.array([o.features for s in scenes for o in s], dtype=np.float64)
+        if len(feats) == 0:
+            self.shapes = None
+        else:
+            self.shapes = ShapeModel.fit(feats, self.seed)
+        xs = np.array([o.x for s in scenes for o in s])
+        ys = np.array([o.y for s in scenes for o in s])
+        self.layout = Layout(axis_clusters(xs), axis_clusters(ys))
+        # A shape whose colour is random across the normals (painted blocks) is named without it.
+        by_shape: dict[str, Counter] = {}
+        for s in scenes:
+            for o in s:
+                by_shape.setdefault(self.shapes.name(o.features), Counter())[o.colour] += 1
+        self.colourless = sorted(k for k, c in by_shape.items() if c.most_common(1)[0][1] < 0.4 * sum(c.values()))
+        self.views = list(VIEWS)
+        captions = {v: [self._view(v, self._annotate(s)) for s in scenes] for v in VIEWS}
+        if prompt_views:
+            self.views = [v for v in VIEWS if v in prompt_views]
+        else:  # keep views whose value repeats across the normals (a stable arrangement)
+            n = len(scenes)
+            self.views = ["count"] + [v for v in VIEWS[1:] if len(set(captions[v])) <= max(2, n // 5)]
+        return [self.caption(self._annotate(s)) for s in scenes]
+
+    # --- writing ------------------------------------------------------------------------------
+    def _annotate(self, objs: list[ObjectInfo]) -> list[ObjectInfo]:
+        longest = max([o.length for o in objs if o.elongation >= ELONGATED], default=0.0)
+        for o in objs:
+            o.shape = self.shapes.name(o.features) if self.shapes else "object"
+            if o.shape in self.colourless:
+                o.colour = ""
+            o.region = self.layout.region(o.x, o.y)
+            o.rel_length = f"{round(o.length / longest, 1):.1f}" if o.elongation >= ELONGATED and longest else ""
+        return objs
+
+    @staticmethod
+    def _view(view: str, objs: list[ObjectInfo]) -> str:
+        if view == "count":
+            counts = Counter(o.noun for o in objs)
+            return f"{len(objs)} objects: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) + "."
+        if view == "regions":
+            by = {}
+            for o in objs:
+                by.setdefault(o.region, Counter())[o.noun] += 1
+            return " ".join(f"{r}: " + ", ".join(f"{n} {k}" for k, n in sorted(c.items())) + "."
+                            for r, c in sorted(by.items()))
+        if view == "lengths":
+            longs = sorted((o for o in objs if o.rel_length), key=lambda o: (-float(o.rel_length), o.noun))
+            return "lengths: " + (", ".join(f"{o.noun} {o.rel_length}" for o in longs) or "none") + "."
+        if view == "order":
+            return "left to right: " + ", ".join(o.noun for o in sorted(objs, key=lambda o: o.x)) + "."
+        if view == "labels":
+            labels = sorted(o for o in (f"{o.noun} text {o.text}" for o in objs if o.text))
+            return "labels: " + (", ".join(labels) or "none") + "."
+        raise ValueError(f"unknown caption view {view!r}; views: {', '.join(VIEWS)}")
+
+    def caption(self, objs: list[ObjectInfo]) -> str:
+        if not objs:
+            return NO_OBJECTS
+        return "\n".join(self._view(v, objs) for v in self.views)
+
+    def describe(self, image: np.ndarray, prompt: str = "") -> str:
+        return self.caption(self._annotate(self.objects(image)))
+
+    def describe_objects(self, image: np.ndarray) -> tuple[str, list[ObjectInfo]]:
+        objs = self._annotate(self.objects(image))
+        return self.caption(objs), objs
+
+    # --- persistence ----------------------------------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        shapes = asdict(self.shapes) if self.shapes else {}
+        return asdict(DescriberState(shapes, asdict(self.layout), self.views, self.colourless))
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.shapes = ShapeModel(**state["shapes"]) if state["shapes"] else None
+        lay = state["layout"]
+        self.layout = Layout([tuple(r) for r in lay["xs"]], [tuple(r) for r in lay["ys"]], lay["margin"])
+        self.views = list(state["views"])
+        self.colourless = list(state.get("colourless", []))
