@@ -65,6 +65,43 @@ def detect(image, method: str, category: str, own=None, progress=gr.Progress()):
     return round(float(pred.score), 4), overlay, text
 
 
+SCENARIOS = ["Sticks", "Fruits", "Tools", "Cookies", "Tapes", "Stationery", "Ropes", "Blocks", "Dishes", "Balls"]
+
+
+def _caption_model(category: str, progress):
+    if category not in SCENARIOS:
+        raise gr.Error(f"Unknown scenario {category!r}; choose one of: {', '.join(SCENARIOS)}")
+    progress(0.0, desc=f"loading caption_knn for {category} (first use fits it: about a minute)")
+    return examples.fitted_model("caption_knn", category, progress=lambda f, d: progress(f, desc=f"fitting: {d}"))
+
+
+def _caption_outputs(pred) -> tuple:
+    d = pred.details
+    return (d["caption"], round(float(pred.score), 4), d["nearest_normal_caption"],
+            ", ".join(d["differences"]) or "none")
+
+
+@on_gpu
+def caption(image, category: str, progress=gr.Progress()):
+    """Image → structured caption, logical score, nearest normal caption, differing attributes."""
+    if image is None:
+        raise gr.Error("Upload an image or click an example first.")
+    try:
+        rgb = to_rgb_array(image)
+    except ImageError as exc:
+        raise gr.Error(str(exc)) from None
+    return _caption_outputs(_caption_model(category, progress).model.predict([rgb])[0])
+
+
+def score_text(text: str, category: str, progress=gr.Progress()):
+    """A typed or edited caption → logical score, nearest normal caption, differing attributes."""
+    try:
+        pred = _caption_model(category, progress).model.score_text(text)
+    except ValueError as exc:
+        raise gr.Error(str(exc)) from None
+    return _caption_outputs(pred)[1:]
+
+
 MAX_NORMALS = 500
 
 
@@ -278,6 +315,27 @@ def build_app() -> gr.Blocks:
             gr.Examples(examples=[[str(p)] for p in _example_paths(categories[0])[:2]], inputs=[s_image])
             s_run.click(synthesize, [s_image, s_category, s_description, s_shape, s_size, s_n, s_seed],
                         [s_gallery, s_zip], api_name="synthesize", concurrency_limit=2)
+
+        with gr.Tab("Caption → logical score"):
+            gr.Markdown("VID-AD's language-based detector: the image becomes a structured caption, a text encoder "
+                        "fine-tuned on the scenario's normal captions scores it by its k nearest normal captions. "
+                        "Edit the caption and score the text alone to see which attributes matter.")
+            with gr.Row():
+                with gr.Column():
+                    c_image = gr.Image(label="Image", type="numpy", image_mode="RGB")
+                    c_category = gr.Dropdown(SCENARIOS, value="Fruits", label="Scenario (fitted on its normals)")
+                    c_run = gr.Button("Caption and score", variant="primary")
+                with gr.Column():
+                    c_caption = gr.Textbox(label="Caption (edit it, then score the text)", lines=4)
+                    c_text_run = gr.Button("Score this text")
+                    c_score = gr.Number(label="Logical anomaly score (1 − 1/(1 + mean k-NN distance))")
+                    c_nearest = gr.Textbox(label="Nearest normal caption", lines=3)
+                    c_diff = gr.Textbox(label="Differing attributes")
+            gr.Examples(examples=[[str(p)] for p in _example_paths("Fruits")], inputs=[c_image])
+            c_run.click(caption, [c_image, c_category], [c_caption, c_score, c_nearest, c_diff], api_name="caption",
+                        concurrency_limit=1)
+            c_text_run.click(score_text, [c_caption, c_category], [c_score, c_nearest, c_diff],
+                             api_name="score_text", concurrency_limit=2)
 
         with gr.Tab("Leaderboard"):
             with gr.Row():

@@ -24,19 +24,25 @@ def cache_dir() -> Path:
     return root
 
 
-def bundled_categories() -> list[str]:
-    from leaderboard.suites.real_textures import TEXTURES
+# The generated suites whose categories the app offers, in the order it lists them.
+EXAMPLE_SUITES = ("real-textures", "synthetic-logic")
 
-    return list(TEXTURES)
+
+def bundled_categories() -> list[str]:
+    from leaderboard import suites
+
+    return [t.category for name in EXAMPLE_SUITES for t in suites.get(name).tasks if t.condition == "white_bg"]
 
 
 def example_dataset(category: str) -> Path:
-    """The category folder (MVTec AD layout) of the real-textures suite, generated once."""
+    """The category folder of a generated suite (MVTec AD or LOCO layout), generated once."""
     from leaderboard import suites
 
-    if category not in bundled_categories():
-        raise ValueError(f"unknown example category {category!r}; bundled: {', '.join(bundled_categories())}")
-    return suites.materialise(suites.get("real-textures"), categories=[category]) / category
+    for name in EXAMPLE_SUITES:
+        suite = suites.get(name)
+        if any(t.category == category for t in suite.tasks):
+            return suites.materialise(suite, categories=[category]) / category
+    raise ValueError(f"unknown example category {category!r}; bundled: {', '.join(bundled_categories())}")
 
 
 def example_images(category: str, limit: int = 6) -> list[Path]:

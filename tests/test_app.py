@@ -139,3 +139,19 @@ def test_fit_refuses_a_zip_bomb(client, tmp_path):
         zf.writestr("a.png", b"\0" * 5_000_000)
     with pytest.raises(Exception, match="zip bomb"):
         client.predict([handle_file(str(bomb))], "pixel_zscore", api_name="/fit")
+
+
+def test_caption_then_score_an_edited_caption(client):
+    from gradio_client import handle_file
+
+    from leaderboard import examples
+
+    good, _, logical = examples.example_images("Fruits")[:3]
+    caption, score_good, nearest, diff = client.predict(handle_file(str(good)), "Fruits", api_name="/caption")
+    assert caption and nearest and 0.0 <= score_good <= 1.0
+    _, score_bad, _, _ = client.predict(handle_file(str(logical)), "Fruits", api_name="/caption")
+    assert 0.0 <= score_bad <= 1.0
+    text_score, text_nearest, _ = client.predict(caption, "Fruits", api_name="/score_text")
+    assert text_score == pytest.approx(score_good, abs=1e-4) and text_nearest == nearest
+    with pytest.raises(Exception, match="limit"):
+        client.predict("x" * 100_000, "Fruits", api_name="/score_text")
