@@ -82,3 +82,16 @@ def test_run_suite_applies_conditions_and_reports_the_gap(tmp_path):
     table = summary_table(rows)
     assert "Fruits" in table and "worst-minus-best condition gap" in table
     assert json.loads(out.read_text().splitlines()[0])["suite_version"] == 1
+
+
+def test_hub_dataset_offline_falls_back_to_one_line(tmp_path, monkeypatch):
+    """A suite naming a Hub dataset repo: offline and uncached, it answers at once with where to put the data."""
+    import time
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    suite = suites.get("mvtec-loco").model_copy(update={"hub_dataset": "someone/mvtec-loco", "hub_revision": "a" * 40})
+    t = time.perf_counter()
+    with pytest.raises(SuiteError, match="needs --data-root DIR"):
+        suites.materialise(suite)
+    assert time.perf_counter() - t < 5
