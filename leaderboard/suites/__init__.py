@@ -6,6 +6,7 @@ the cache (keyed by suite version, seed and size) and reused.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import os
 import threading
 from pathlib import Path
@@ -59,7 +60,10 @@ GENERATOR_SOURCES = {"synthetic-logic": "synthetic_logic", "real-textures": "rea
 
 
 def generator_fingerprint(name: str) -> str:
-    source = Path(__file__).parent / GENERATOR_SOURCES[name]
+    if name in GENERATOR_SOURCES:
+        source = Path(__file__).parent / GENERATOR_SOURCES[name]
+    else:  # a generator registered elsewhere: hash the file that defines it
+        source = Path(inspect.getsourcefile(GENERATORS.get(name)))
     files = sorted(source.rglob("*.py")) if source.is_dir() else [source]
     digest = hashlib.sha256()
     for f in files:
