@@ -40,10 +40,11 @@ def load(directory: str) -> Method:
 
 
 # Registration side effects: one line per method package.
+from methods import caption_knn  # noqa: E402,F401
+from methods import logsad  # noqa: E402,F401
 from methods import patchcore  # noqa: E402,F401
 from methods import reference  # noqa: E402,F401
 from methods import uniad  # noqa: E402,F401
-from methods import caption_knn  # noqa: E402,F401
 
 __all__ = [
     "AnomalySample", "ConfigError", "Method", "Prediction", "Progress", "UnknownNameError",

@@ -1,0 +1,175 @@
+"""LogSAD on synthetic-logic: writes benchmarks/results/logsad.json.
+
+    python -m benchmarks.logsad                              # everything (10 scenarios × 5 conditions, 4-shot, timing)
+    python -m benchmarks.logsad --categories Sticks,Fruits   # one share of the work (resumable JSON lines) ...
+    python -m benchmarks.logsad --summarise                  # ... and the summary from all shares
+
+Reported: the White BG mean logical and structural image AUROC (next to PatchCore's from
+benchmarks/results/suites-patchcore.json when it exists), the mean logical AUROC per
+condition, 4-shot against the full normal set, and predict time against the backbone's
+forward time on one image.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from typing import Any, Optional
+
+from benchmarks.common import RESULTS, machine, timed, write_results
+
+SUITE = "synthetic-logic"
+RUNS = RESULTS / "runs"
+
+
+def _mean(values: list[Optional[float]]) -> Optional[float]:
+    present = [v for v in values if v is not None]
+    return round(statistics.fmean(present), 4) if present else None
+
+
+def _rows(pattern: str) -> list[dict[str, Any]]:
+    rows: dict[str, dict[str, Any]] = {}
+    for path in sorted(RUNS.glob(pattern)):
+        for line in path.read_text().splitlines():
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a torn last line from a killed run
+            rows[row.get("task_id") or f"{row['category']}/{row['condition']}"] = row
+    return list(rows.values())
+
+
+def run_full(categories: Optional[list[str]], tag: str, conditions: Optional[list[str]] = None) -> None:
+    from leaderboard.run_suite import run_suite
+
+    run_suite(SUITE, "logsad", out=RUNS / f"{SUITE}-logsad{tag}.jsonl", tier="embedded", categories=categories,
+              conditions=conditions)
+
+
+def run_few_shot(categories: list[str], shots: int, tag: str) -> None:
+    """White BG only: fit on the first `shots` normals, as `python -m leaderboard evaluate --shots N`."""
+    from leaderboard import suites
+    from leaderboard.evaluate import evaluate
+
+    out = RUNS / f"{SUITE}-logsad-{shots}shot{tag}.jsonl"
+    done = {json.loads(line)["category"] for line in out.read_text().splitlines()} if out.exists() else set()
+    root = suites.materialise(suites.get(SUITE), categories=categories)
+    for category in categories:
+        if category in done:
+            continue
+        row = evaluate("logsad", data=root, category=category, shots=shots, tier="embedded", condition="white_bg")
+        row["condition"] = "white_bg"
+        with out.open("a") as fh:
+            fh.write(json.dumps(row) + "\n")
+
+
+def timing() -> dict[str, float]:
+    """Median predict time of one 256² image against the embedded backbone's forward on it."""
+    import numpy as np
+
+    from leaderboard import suites
+    from leaderboard.datasets import open_dataset
+    from hub.images import to_rgb_array
+    from methods.logsad import LogSAD
+
+    root = suites.materialise(suites.get(SUITE), categories=["Fruits"])
+    ds = open_dataset(root, "Fruits")
+    normals = [to_rgb_array(p) for p in ds.train[:16]]
+    model = LogSAD(tier="embedded").fit(normals)
+    image = [np.ascontiguousarray(normals[0])]
+    # Interleaved, so a busy neighbour slows both alike; medians of 15.
+    backbone, predict = [], []
+    for _ in range(2):
+        model.predict(image)
+    for _ in range(15):
+        backbone.append(timed(lambda: model.extractor(image), repeats=1, warmup=0))
+        predict.append(timed(lambda: model.predict(image), repeats=1, warmup=0))
+    backbone_s, predict_s = statistics.median(backbone), statistics.median(predict)
+    return {"backbone_forward_ms": round(1000 * backbone_s, 1), "predict_ms": round(1000 * predict_s, 1),
+            "ratio": round(predict_s / backbone_s, 2), "repeats": 15, "image": "256x256, one at a time"}
+
+
+def summarise(shots: int) -> dict[str, Any]:
+    from leaderboard.run_suite import summary_table
+
+    rows = [r for r in _rows(f"{SUITE}-logsad.jsonl") + _rows(f"{SUITE}-logsad-part*.jsonl") if r["method"] == "logsad"]
+    few = [r for r in _rows(f"{SUITE}-logsad-{shots}shot*.jsonl")]
+    if rows:
+        print(summary_table(rows))
+        print(summary_table(rows, "image_auroc_structural"))
+    conds = ["white_bg", "cable_bg", "mesh_bg", "blurry", "low_light"]
+    by_cond = {c: {m: _mean([r["metrics"][m] for r in rows if r["condition"] == c])
+                   for m in ("image_auroc_logical", "image_auroc_structural")}
+               for c in conds if any(r["condition"] == c for r in rows)}
+    distraction = [by_cond[c]["image_auroc_logical"] for c in conds[1:] if c in by_cond]
+    white = {r["category"]: r for r in rows if r["condition"] == "white_bg"}
+    payload: dict[str, Any] = {
+        "method": "logsad",
+        "tier": "embedded",
+        "suite": SUITE,
+        "command": "python -m benchmarks.logsad",
+        "white_bg": by_cond.get("white_bg"),
+        "logical_by_condition": {c: v["image_auroc_logical"] for c, v in by_cond.items()},
+        "distraction_conditions_logical_mean": _mean(distraction),
+        "per_category_white_bg": {c: {"logical": r["metrics"]["image_auroc_logical"],
+                                      "structural": r["metrics"]["image_auroc_structural"]}
+                                  for c, r in sorted(white.items())},
+        "per_task": [{"category": r["category"], "condition": r["condition"], "metrics": r["metrics"],
+                      "timing": r["timing"]} for r in rows],
+    }
+    if few:
+        f_logical = _mean([r["metrics"]["image_auroc_logical"] for r in few])
+        same = [white[r["category"]]["metrics"]["image_auroc_logical"] for r in few if r["category"] in white]
+        payload[f"{shots}_shot"] = {
+            "categories": sorted(r["category"] for r in few),
+            "image_auroc_logical": f_logical,
+            "image_auroc_structural": _mean([r["metrics"]["image_auroc_structural"] for r in few]),
+            "full_set_logical_same_categories": _mean(same),
+            "per_category": {r["category"]: r["metrics"]["image_auroc_logical"] for r in few},
+        }
+    patchcore = RESULTS / "suites-patchcore.json"
+    if patchcore.exists():
+        pc = json.loads(patchcore.read_text())
+        pc_cond = pc.get("suites", {}).get(SUITE, {}).get("by_condition", {})
+        payload["patchcore"] = {c: {"image_auroc_logical": v.get("image_auroc_logical"),
+                                    "image_auroc_structural": v.get("image_auroc_structural")}
+                                for c, v in pc_cond.items()}
+    timing_file = RUNS / "logsad-timing.json"
+    if timing_file.exists():
+        payload["timing"] = json.loads(timing_file.read_text())
+    payload["machine"] = machine()
+    return payload
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--categories", help="comma-separated share of the scenarios (default: all)")
+    ap.add_argument("--conditions", help="comma-separated subset of the five conditions (default: all)")
+    ap.add_argument("--part", default="", help="suffix for the share's JSON lines, e.g. 1")
+    ap.add_argument("--shots", type=int, default=4)
+    ap.add_argument("--summarise", action="store_true", help="only write the summary from existing runs")
+    ap.add_argument("--skip-full", action="store_true")
+    ap.add_argument("--timing-only", action="store_true")
+    args = ap.parse_args()
+    RUNS.mkdir(parents=True, exist_ok=True)
+    if args.timing_only:
+        (RUNS / "logsad-timing.json").write_text(json.dumps(timing()))
+    elif not args.summarise:
+        from leaderboard import suites
+
+        cats = args.categories.split(",") if args.categories else list(suites.get(SUITE).categories)
+        tag = f"-part{args.part}" if args.part else ""
+        t0 = time.perf_counter()
+        if not args.skip_full:
+            run_full(cats, tag, args.conditions.split(",") if args.conditions else None)
+        run_few_shot(cats, args.shots, tag)
+        if not args.part or args.part == "1":
+            (RUNS / "logsad-timing.json").write_text(json.dumps(timing()))
+        print(f"done in {time.perf_counter() - t0:.0f}s")
+    out = write_results("logsad", summarise(args.shots))
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()

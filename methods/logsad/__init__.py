@@ -1,0 +1,385 @@
+"""LogSAD (Zhang et al., CVPR 2025): training-free logical and structural anomaly detection.
+
+Four detectors, each calibrated on held-out normal images and fused by their maximum:
+patch matching (a memory bank of normal patch features), interest matching (components
+matched to the normals' with the Hungarian algorithm), composition matching (the histogram
+of component assignments) and the rules of an editable rule file (mined from the normals
+when none is given). See methods/logsad/README.md.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+
+from methods import register
+from methods.backbone import FeatureExtractor, patch_features, to_tensor, upsample_map
+from methods.base import AnomalySample, Method, Prediction, Progress
+from methods.logsad import rules as rulefile
+from methods.logsad.calibration import Calibrator, fuse
+from methods.logsad.composition import RuleResult, check_all, histogram, histogram_distance
+from methods.logsad.interest_matching import match_score
+from methods.logsad.mining import MiningConfig, assign, mine
+from methods.logsad.segmentation import Component, SegmenterConfig, learn_segmenter, segment_colour, segment_masks
+from methods.patchcore.coreset import greedy_coreset
+from methods.patchcore.memory_bank import nearest_distances
+
+log = logging.getLogger("methods.logsad")
+DETECTORS = ("patch", "interest", "composition", "rules")
+
+
+@dataclass
+class LogSADConfig:
+    rules: str = ""  # a rule file to use; empty: mine one from the normals
+    image_size: int = 256  # embedded backbone input
+    layers: tuple[int, ...] = (2, 4)  # EfficientNet-Lite0 stages (stride 8 and 16)
+    clip_layers: tuple[int, ...] = (5, 11, 17, 23)  # full tier: four stages of ViT-L/14, as the paper
+    neighbourhood: int = 3
+    coreset_ratio: float = 0.1
+    max_coreset: int = 1000  # bounds fit and predict time on CPU
+    holdout: float = 0.25  # share of normals held out for calibration ...
+    leave_one_out_below: int = 10  # ... or leave-one-out calibration with fewer normals
+    detectors: tuple[str, ...] = DETECTORS
+    appearance_weight: float = 1.0  # appearance vs descriptor in the interest-matching features
+    smoothing_sigma: float = 4.0
+    batch_size: int = 8
+    sam_points_per_side: int = 16
+    sam_pred_iou_thresh: float = 0.86
+    sam_stability_score_thresh: float = 0.92
+    seed: int = 0
+
+
+@dataclass
+class Analysis:
+    """One image seen by the detectors."""
+
+    patch_feats: torch.Tensor  # (h, w, d)
+    components: list[Component]
+    comp_feats: np.ndarray  # (n_components, d_app + d_desc)
+    shape: tuple[int, int]  # the input image's (H, W)
+
+
+@register("logsad")
+class LogSAD(Method):
+    Config = LogSADConfig
+    smoke_config = {"max_coreset": 500}
+
+    def __init__(self, config: Any = None, *, tier: str | None = None, device: str | None = None):
+        super().__init__(config, tier=tier, device=device)
+        bad = [d for d in self.config.detectors if d not in DETECTORS]
+        if bad or not self.config.detectors:
+            raise ValueError(f"logsad: detectors must be a non-empty subset of {', '.join(DETECTORS)}; got {bad}")
+        self._extractor: FeatureExtractor | None = None
+        self._clip = None  # full tier: hub OpenClip bundle (tests may set a tiny one)
+        self._sam = None  # full tier: segment_anything Sam
+        self.segmenter = SegmenterConfig()
+        self.rule_file: rulefile.RuleFile | None = None
+        self.bank: torch.Tensor | None = None  # (M, d)
+        self.references: list[np.ndarray] = []  # per normal image: (n_i, d) component features
+        self.histograms = np.zeros((0, 1), np.float32)  # (N, k + 1)
+        self.calibrators: dict[str, Calibrator] = {}
+        self.rule_warnings: list[str] = []
+
+    # --- models ----------------------------------------------------------------------------
+    @property
+    def extractor(self) -> FeatureExtractor:
+        if self._extractor is None:
+            self._extractor = FeatureExtractor("embedded", self.device, self.config.image_size, self.config.layers)
+        return self._extractor
+
+    @property
+    def clip(self):
+        if self._clip is None:
+            import hub
+
+            self._clip = hub.load("clip", tier="full", device=self.device)
+        return self._clip
+
+    @property
+    def sam(self):
+        if self._sam is None:
+            import hub
+
+            self._sam = hub.load("segmenter", tier="full", device=self.device)
+        return self._sam
+
+    @torch.inference_mode()
+    def _patch_features(self, images: list[np.ndarray]) -> torch.Tensor:
+        """(B, h, w, d) L2-normalised patch features."""
+        if self.tier == "embedded":
+            feats = patch_features(self.extractor(images), self.config.neighbourhood)
+        else:
+            visual = self.clip.model.visual
+            size = visual.image_size if isinstance(visual.image_size, int) else visual.image_size[0]
+            from open_clip.constants import OPENAI_DATASET_MEAN, OPENAI_DATASET_STD
+
+            x = to_tensor(images, size, OPENAI_DATASET_MEAN, OPENAI_DATASET_STD, self.device)
+            x = x.to(next(visual.parameters()).dtype)
+            depth = len(visual.transformer.resblocks)
+            idx = sorted({min(i, depth - 1) for i in self.config.clip_layers})
+            maps = visual.forward_intermediates(x, indices=idx, intermediates_only=True, output_fmt="NCHW")
+            maps = [m.float() for m in maps["image_intermediates"]]
+            maps = [m / m.norm(dim=1, keepdim=True).clamp_min(1e-6) for m in maps]  # per-stage normalised, as the paper
+            feats = patch_features(maps, 1)
+        feats = feats / feats.norm(dim=1, keepdim=True).clamp_min(1e-6)
+        return feats.permute(0, 2, 3, 1).contiguous().float()
+
+    def _segment(self, image: np.ndarray) -> list[Component]:
+        if self.tier == "embedded":
+            return segment_colour(image, self.segmenter)[0]
+        from segment_anything import SamAutomaticMaskGenerator
+
+        c = self.config
+        generator = SamAutomaticMaskGenerator(self.sam, points_per_side=c.sam_points_per_side,
+                                              pred_iou_thresh=c.sam_pred_iou_thresh,
+                                              stability_score_thresh=c.sam_stability_score_thresh)
+        masks = [m["segmentation"] for m in generator.generate(image)]
+        return segment_masks(image, masks, self.segmenter)[0]
+
+    def _analyse(self, images: list[np.ndarray]) -> list[Analysis]:
+        out = []
+        bs = self.config.batch_size
+        for i in range(0, len(images), bs):
+            batch = images[i: i + bs]
+            feats = self._patch_features(batch)
+            for img, f in zip(batch, feats):
+                comps = self._segment(img)
+                out.append(Analysis(f, comps, self._component_features(f, comps), img.shape[:2]))
+        return out
+
+    def _component_features(self, feats: torch.Tensor, comps: list[Component]) -> np.ndarray:
+        """Masked average of patch features (the paper's interest features) next to colour/shape."""
+        h, w, d = feats.shape
+        f = feats.reshape(-1, d).numpy()
+        rows = []
+        for c in comps:
+            m = cv2.resize(c.mask.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA).reshape(-1)
+            if m.sum() < 1e-3:
+                m = np.zeros(h * w, np.float32)
+                m[min(h - 1, int(c.cy * h)) * w + min(w - 1, int(c.cx * w))] = 1.0
+            app = (m[:, None] * f).sum(0) / m.sum()
+            app = app / max(np.linalg.norm(app), 1e-8) * self.config.appearance_weight
+            rows.append(np.concatenate([app, 0.005 * c.descriptor()]))
+        return np.array(rows, np.float32).reshape(len(comps), d + 7)
+
+    # --- fit -------------------------------------------------------------------------------
+    def _fit(self, images: list[np.ndarray], anomalies: list[AnomalySample], progress: Progress) -> None:
+        c = self.config
+        if self.tier == "embedded":
+            progress(0.0, "segmenter")
+            self.segmenter = learn_segmenter(images)
+        else:
+            self.segmenter = SegmenterConfig(drop_border=True)
+        progress(0.1, "features")
+        normals = self._analyse(images)
+        comps = [a.components for a in normals]
+        if c.rules:
+            self.rule_file = rulefile.load(c.rules)
+            for cs in comps:
+                assign(cs, self.rule_file.interests)
+        else:
+            self.rule_file = mine(comps, MiningConfig(), category="")
+        self.rule_warnings = self._warn_rules(comps)
+        progress(0.5, "calibration")
+        self._calibrate(images, normals)
+        self._memorise(normals)
+        progress(1.0, "done")
+
+    def _warn_rules(self, comps: list[list[Component]]) -> list[str]:
+        """Rules that fail on more than a tenth of the normals: warned with the normals' values."""
+        assert self.rule_file is not None
+        results = [check_all(self.rule_file, cs) for cs in comps]
+        warnings = []
+        for k, rule in enumerate(self.rule_file.rules):
+            failed = [r[k] for r in results if not r[k].holds]
+            if len(failed) > 0.1 * len(comps):
+                seen = "; ".join(sorted({f.text for f in failed})[:3])
+                msg = (f"rule {k} ({rule.kind}) fails on {len(failed)} of {len(comps)} normal images, "
+                       f"so it can hardly hold: {seen}")
+                log.warning(msg)
+                warnings.append(msg)
+        return warnings
+
+    def _bank(self, normals: list[Analysis]) -> torch.Tensor:
+        bank = torch.cat([a.patch_feats.reshape(-1, a.patch_feats.shape[-1]) for a in normals])
+        size = min(max(1, int(len(bank) * self.config.coreset_ratio)), self.config.max_coreset)
+        if len(normals) > 1 and size < len(bank):
+            bank = bank[greedy_coreset(bank, size, seed=self.config.seed)]
+        return bank.contiguous()
+
+    def _memorise(self, normals: list[Analysis]) -> None:
+        self.bank = self._bank(normals)
+        self.references = [a.comp_feats for a in normals]
+        k = len(self.rule_file.interests) if self.rule_file else 0
+        self.histograms = np.stack([histogram(a.components, k) for a in normals])
+
+    def _calibrate(self, images: list[np.ndarray], normals: list[Analysis]) -> None:
+        """Scores of held-out normals against the others → μ, σ per detector."""
+        n = len(normals)
+        if n == 1:  # nothing to hold out: the mirrored image stands in for a second normal
+            pairs = [([0], self._analyse([np.ascontiguousarray(images[0][:, ::-1])])[0])]
+        elif n < self.config.leave_one_out_below:
+            pairs = [([j for j in range(n) if j != i], normals[i]) for i in range(n)]
+        else:
+            held = max(2, int(round(self.config.holdout * n)))
+            memory = list(range(n - held))
+            pairs = [(memory, normals[i]) for i in range(n - held, n)]
+        scores: dict[str, list[float]] = {d: [] for d in ("patch", "interest", "composition")}
+        k = len(self.rule_file.interests)
+        banks: dict[tuple[int, ...], torch.Tensor] = {}
+        for memory, probe in pairs:
+            key = tuple(memory)
+            if key not in banks:  # one bank per memory split (one in hold-out mode)
+                banks[key] = self._bank([normals[j] for j in memory])
+            scores["patch"].append(self._patch_score(probe, self._patch_map(probe, banks[key])))
+            scores["interest"].append(match_score(probe.comp_feats, [normals[j].comp_feats for j in memory])[0])
+            assign(probe.components, self.rule_file.interests)
+            hists = np.stack([histogram(normals[j].components, k) for j in memory])
+            scores["composition"].append(histogram_distance(histogram(probe.components, k), hists))
+        floors = {"patch": 1e-4, "interest": 0.01, "composition": 0.5}
+        self.calibrators = {d: Calibrator.fit(s, floors[d]) for d, s in scores.items()}
+
+    @staticmethod
+    def _patch_map(a: Analysis, bank: torch.Tensor) -> np.ndarray:
+        h, w, d = a.patch_feats.shape
+        return nearest_distances(a.patch_feats.reshape(-1, d), bank).reshape(h, w).numpy()
+
+    @staticmethod
+    def _object_cells(a: Analysis) -> np.ndarray:
+        """(h, w) bool: feature cells on or next to a component; all cells when none was found.
+
+        Structural defects sit on objects; scoring only there keeps a cable, a mesh or an
+        unseen table texture from posing as a defect.
+        """
+        h, w = a.patch_feats.shape[:2]
+        if not a.components:
+            return np.ones((h, w), bool)
+        union = np.zeros(a.components[0].mask.shape, np.float32)
+        for c in a.components:
+            union = np.maximum(union, c.mask.astype(np.float32))
+        cells = cv2.resize(union, (w, h), interpolation=cv2.INTER_AREA) > 0.25
+        return cv2.dilate(cells.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+
+    def _patch_score(self, a: Analysis, patch_map: np.ndarray) -> float:
+        return float(patch_map[self._object_cells(a)].max())
+
+    # --- predict ---------------------------------------------------------------------------
+    def _predict(self, images: list[np.ndarray]) -> list[Prediction]:
+        assert self.bank is not None and self.rule_file is not None
+        return [self._predict_one(a) for a in self._analyse(images)]
+
+    def _predict_one(self, a: Analysis) -> Prediction:
+        c = self.config
+        rf = self.rule_file
+        assign(a.components, rf.interests)
+        patch_map = self._patch_map(a, self.bank)
+        raw = {
+            "patch": self._patch_score(a, patch_map),
+            "interest": match_score(a.comp_feats, self.references)[0],
+            "composition": histogram_distance(histogram(a.components, len(rf.interests)), self.histograms),
+        }
+        calibrated = {d: float(self.calibrators[d](raw[d])) for d in raw if d in c.detectors}
+        results = check_all(rf, a.components) if "rules" in c.detectors else []
+        broken = sorted((r for r in results if not r.holds), key=lambda r: -r.excess)
+        if "rules" in c.detectors:
+            calibrated["rules"] = broken[0].score if broken else 0.0
+        score, winner = fuse(calibrated)
+        amap = self._anomaly_map(a, patch_map, broken, calibrated)
+        explanation = self._explain(a, winner, raw, calibrated, broken)
+        details = {
+            "scores": calibrated,
+            "raw": raw,
+            "dominant": winner,
+            "n_components": len(a.components),
+            "broken_rules": [{"rule": r.index, "kind": r.kind, "text": r.text, "score": round(r.score, 4)}
+                             for r in broken],
+        }
+        return Prediction(score=score, anomaly_map=amap, explanation=explanation, details=details,
+                          class_name=("logical" if winner in ("rules", "composition", "interest") and score > 0.5
+                                      else "structural" if score > 0.5 else None))
+
+    def _anomaly_map(self, a: Analysis, patch_map: np.ndarray, broken: list[RuleResult],
+                     calibrated: dict[str, float]) -> np.ndarray:
+        H, W = a.shape
+        if "patch" in self.config.detectors:
+            cells = self.calibrators["patch"](patch_map) * self._object_cells(a)
+            amap = upsample_map(cells.astype(np.float32), (H, W), self.config.smoothing_sigma)
+        else:
+            amap = np.zeros((H, W), np.float32)
+        marks: dict[int, float] = {}
+        for r in broken:
+            for i in r.offenders:
+                marks[i] = max(marks.get(i, 0.0), r.score)
+        if "interest" in calibrated:
+            for i, comp in enumerate(a.components):
+                if comp.interest < 0:
+                    marks[i] = max(marks.get(i, 0.0), calibrated["interest"])
+        for i, value in marks.items():
+            m = cv2.resize(a.components[i].mask.astype(np.uint8), (W, H), interpolation=cv2.INTER_NEAREST).astype(bool)
+            amap[m] = np.maximum(amap[m], value)
+        return np.ascontiguousarray(amap, dtype=np.float32)
+
+    def _explain(self, a: Analysis, winner: str, raw: dict[str, float], calibrated: dict[str, float],
+                 broken: list[RuleResult]) -> str:
+        prefix = ""
+        if not a.components:
+            prefix = "No components found (low confidence in the logical checks); "
+        if winner == "rules" and broken:
+            more = f" (+{len(broken) - 1} more broken rules)" if len(broken) > 1 else ""
+            return prefix + f"rule {broken[0].index} broken: {broken[0].text}{more}"
+        cal = self.calibrators.get(winner)
+        stats = f"{raw[winner]:.3g}, normal {cal.mean:.3g} ± {cal.std:.2g}" if cal else ""
+        words = {"patch": "patch score dominates", "interest": "interest matching cost dominates",
+                 "composition": "component composition differs from every normal"}
+        tail = "; all rules hold" if not broken else f"; {len(broken)} rules broken, first: {broken[0].text}"
+        return prefix + f"{words[winner]}: {stats}{tail if 'rules' in self.config.detectors else ''}"
+
+    # --- persistence -----------------------------------------------------------------------
+    def _state(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        assert self.bank is not None and self.rule_file is not None
+        lengths = np.array([len(r) for r in self.references], np.int64)
+        width = self.references[0].shape[1] if self.references else 0
+        tensors = {
+            "bank": self.bank,
+            "reference_features": (np.concatenate(self.references) if lengths.sum()
+                                   else np.zeros((0, width), np.float32)),
+            "reference_lengths": lengths,
+            "histograms": self.histograms,
+        }
+        if self.segmenter.object_colours is not None:
+            tensors["object_colours"] = self.segmenter.object_colours
+        seg = {k: v for k, v in dataclasses.asdict(self.segmenter).items() if k != "object_colours"}
+        meta = {
+            "rules_yaml": rulefile.dumps(self.rule_file),
+            "segmenter": seg,
+            "calibrators": {k: [v.mean, v.std] for k, v in self.calibrators.items()},
+            "feature_width": int(width),
+            "rule_warnings": self.rule_warnings,
+        }
+        return tensors, meta
+
+    def _set_state(self, tensors: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
+        self.bank = torch.from_numpy(tensors["bank"]).to(self.device)
+        feats, lengths = tensors["reference_features"], tensors["reference_lengths"]
+        bounds = np.concatenate([[0], np.cumsum(lengths)])
+        self.references = [feats[bounds[i]: bounds[i + 1]] for i in range(len(lengths))]
+        self.histograms = tensors["histograms"]
+        self.segmenter = SegmenterConfig(**meta["segmenter"], object_colours=tensors.get("object_colours"))
+        self.rule_file = rulefile.loads(meta["rules_yaml"], "saved rules")
+        self.calibrators = {k: Calibrator(*v) for k, v in meta["calibrators"].items()}
+        self.rule_warnings = meta.get("rule_warnings", [])
+
+    # --- convenience -------------------------------------------------------------------------
+    def rules_yaml(self) -> str:
+        """The rule file in use (mined or loaded), as YAML for a person to review."""
+        if self.rule_file is None:
+            raise RuntimeError("logsad: fit first")
+        return rulefile.dumps(self.rule_file)
+
+
+__all__ = ["LogSAD", "LogSADConfig", "DETECTORS"]

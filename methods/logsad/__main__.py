@@ -1,0 +1,57 @@
+"""python -m methods.logsad mine --data DIR --category C --out rules.yaml
+
+Mines a rule file from a category's normal training images for a person to review,
+then prints one line per rule with how many normals it holds on.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m methods.logsad", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    mine = sub.add_parser("mine", help="mine interests and rules from normal images")
+    mine.add_argument("--data", required=True, help="dataset root (any layout leaderboard reads) or a folder of images")
+    mine.add_argument("--category", default=None)
+    mine.add_argument("--shots", type=int, default=None, help="use the first N normal images (all by default)")
+    mine.add_argument("--out", required=True)
+    check = sub.add_parser("check", help="parse a rule file and report its errors")
+    check.add_argument("rules")
+    args = parser.parse_args(argv)
+
+    from methods.logsad import rules as rulefile
+
+    if args.command == "check":
+        try:
+            rf = rulefile.load(args.rules)
+        except rulefile.RuleFileError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print(f"{args.rules}: {len(rf.interests)} interests, {len(rf.rules)} rules, OK")
+        return 0
+
+    from hub.images import to_rgb_array
+    from leaderboard.datasets import DatasetError, open_dataset
+    from methods.logsad.mining import mine as mine_rules
+    from methods.logsad.segmentation import learn_segmenter, segment_colour
+
+    try:
+        ds = open_dataset(args.data, args.category)
+    except (DatasetError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    paths = ds.train[: args.shots] if args.shots else ds.train
+    images = [to_rgb_array(p) for p in paths]
+    segmenter = learn_segmenter(images)  # the embedded segmenter, as LogSAD.fit uses it
+    rf = mine_rules([segment_colour(img, segmenter)[0] for img in images],
+                    category=args.category or Path(args.data).name)
+    rulefile.dump(rf, args.out)
+    print(f"{args.out}: {len(rf.interests)} interests, {len(rf.rules)} rules mined from {len(paths)} normal images")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

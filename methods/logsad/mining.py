@@ -1,0 +1,279 @@
+"""Interests and rules mined from normal images: what GPT-4V proposes in the paper, from statistics here.
+
+Components of all normals are clustered into interests (colour, size, shape); every rule
+kind is then proposed where the normals agree on it, with the range they show, so a
+person reviewing the file sees only rules that held on the normals.
+"""
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from methods.logsad.rules import (
+    UNKNOWN, CountRule, Interest, OrderRule, PairingRule, RatioRule, RegionRule, RuleFile, SizeRule,
+)
+from methods.logsad.segmentation import Component
+
+
+@dataclass
+class MiningConfig:
+    cluster_distance: float = 14.0  # descriptor distance (about ΔE units) that splits two interests
+    min_support: float = 0.15  # an interest must appear in this share of normal images
+    agreement: float = 0.97  # a relation must hold on this share of the normals that show it
+    range_quantile: float = 0.03  # ranges drop this share of normals at each end (none when few)
+    max_ratio_rules: int = 6
+    max_pairing_rules: int = 6
+    # Below this many normals positions cannot be estimated (a few random layouts look ordered):
+    # no region or order rules, interest radii ×1.5 and size/ratio ranges widened by 30 % instead of 10 %.
+    few_shot_below: int = 10
+
+
+# --- interests -------------------------------------------------------------------------------
+
+
+def prototype_vector(interest: Interest) -> np.ndarray:
+    c = Component(mask=np.zeros((1, 1), bool), colour=np.asarray(interest.colour_lab, np.float32), area=interest.area,
+                  length=interest.elongation, width=1.0, solidity=interest.solidity, extent=interest.extent,
+                  holes=0, cx=0.0, cy=0.0)
+    return c.descriptor()
+
+
+def assign(components: list[Component], interests: list[Interest]) -> None:
+    """Label each component with its nearest interest, or -1 (unknown) beyond that interest's radius."""
+    if not interests:
+        for c in components:
+            c.interest, c.match_distance = -1, math.inf
+        return
+    protos = np.stack([prototype_vector(i) for i in interests])  # (k, D)
+    radii = np.array([i.radius for i in interests])
+    for c in components:
+        d = np.linalg.norm(protos - c.descriptor(), axis=1)
+        k = int(d.argmin())
+        c.interest, c.match_distance = (k if d[k] <= radii[k] else -1), float(d[k])
+
+
+def cluster_interests(per_image: list[list[Component]], cfg: MiningConfig) -> list[Interest]:
+    comps = [c for comps in per_image for c in comps]
+    if not comps:
+        return []
+    desc = np.stack([c.descriptor() for c in comps])
+    owner = np.concatenate([[i] * len(cs) for i, cs in enumerate(per_image)]).astype(int)
+    if len(comps) == 1:
+        labels = np.zeros(1, int)
+    else:
+        from scipy.cluster.hierarchy import fcluster, linkage
+
+        labels = fcluster(linkage(desc, method="average"), t=cfg.cluster_distance, criterion="distance") - 1
+    interests: list[tuple[float, Interest]] = []
+    used: Counter[str] = Counter()
+    n_images = len(per_image)
+    for k in np.unique(labels):
+        members = np.nonzero(labels == k)[0]
+        support = len(set(owner[members])) / n_images
+        if support < cfg.min_support and n_images > 2:
+            continue
+        group = [comps[i] for i in members]
+        colour = np.mean([c.colour for c in group], axis=0)
+        area = float(np.median([c.area for c in group]))
+        elong = float(np.median([c.length / max(c.width, 1e-3) for c in group]))
+        extent = float(np.median([c.extent for c in group]))
+        solidity = float(np.median([c.solidity for c in group]))
+        draft = Interest(name="x", colour_lab=tuple(round(float(v), 2) for v in colour), area=round(area, 5),
+                         elongation=round(max(elong, 1.0), 3), extent=round(min(extent, 1.0), 3),
+                         solidity=round(min(solidity, 1.0), 3), radius=1.0)
+        spread = np.linalg.norm(desc[members] - prototype_vector(draft), axis=1)
+        radius = max(8.0, 1.5 * float(np.percentile(spread, 95)))
+        if n_images < cfg.few_shot_below:
+            radius *= 1.5
+        base = name_for(draft)
+        used[base] += 1
+        name = base if used[base] == 1 else f"{base} {used[base]}"
+        interests.append((-area, draft.model_copy(update={"name": name, "radius": round(radius, 2),
+                                                          "description": f"a {base}"})))
+    interests.sort(key=lambda t: t[0])
+    return [i for _, i in interests]
+
+
+def colour_name(lab: tuple[float, float, float]) -> str:
+    L, a, b = lab
+    chroma = math.hypot(a, b)
+    if L < 28 and chroma < 25:
+        return "black"
+    if chroma < 12:
+        return "white" if L > 78 else "grey"
+    hue = math.degrees(math.atan2(b, a)) % 360
+    if hue < 40 or hue >= 345:
+        name = "red"
+    elif hue < 72:
+        name = "orange"
+    elif hue < 105:
+        name = "yellow"
+    elif hue < 190:
+        name = "green"
+    elif hue < 300:
+        name = "blue"
+    else:
+        name = "purple"
+    if name in ("orange", "red", "yellow") and L < 50 and chroma < 45:
+        return "brown"
+    return name
+
+
+def shape_name(elongation: float, extent: float, solidity: float) -> str:
+    if elongation >= 3.0:
+        return "stick"
+    if elongation >= 1.8:
+        return "bar"
+    if solidity < 0.8:
+        return "irregular part"
+    if extent > 0.88:
+        return "square"
+    if extent > 0.7:
+        return "disc" if elongation < 1.2 else "oval"
+    if extent > 0.42 and solidity > 0.9:
+        return "triangle"
+    return "part"
+
+
+def name_for(i: Interest) -> str:
+    size = "large " if i.area > 0.06 else ("small " if i.area < 0.002 else "")
+    return f"{size}{colour_name(i.colour_lab)} {shape_name(i.elongation, i.extent, i.solidity)}"
+
+
+# --- rules -----------------------------------------------------------------------------------
+
+
+def measure(c: Component, kind: str) -> float:
+    return c.length if kind == "length" else c.area
+
+
+def measure_for(interest: Interest) -> str:
+    return "length" if interest.elongation >= 1.8 else "area"
+
+
+def robust_range(values: list[float], q: float) -> tuple[float, float]:
+    v = np.sort(np.asarray(values, dtype=float))
+    if len(v) < 10:
+        return float(v[0]), float(v[-1])
+    return float(np.quantile(v, q, method="lower")), float(np.quantile(v, 1 - q, method="higher"))
+
+
+def _widen(lo: float, hi: float, rel: float = 0.1) -> tuple[float, float]:
+    return round(lo * (1 - rel), 4), round(hi * (1 + rel), 4)
+
+
+def mine_rules(per_image: list[list[Component]], interests: list[Interest], cfg: MiningConfig,
+               category: str = "") -> RuleFile:
+    """Propose every rule kind the normals support. Components must already be `assign`ed."""
+    names = [i.name for i in interests]
+    n = len(per_image)
+    k = len(interests)
+    counts = np.array([[sum(c.interest == j for c in comps) for j in range(k)] for comps in per_image]).reshape(n, k)
+    unknown = [sum(c.interest < 0 for c in comps) for comps in per_image]
+    present = counts > 0
+    few = n < cfg.few_shot_below
+    rel = 0.3 if few else 0.1
+    rules: list = []
+
+    # counts, the unknown pseudo-interest included
+    for j, name in enumerate(names):
+        lo, hi = robust_range(counts[:, j].tolist(), cfg.range_quantile)
+        rules.append(CountRule(interest=name, range=(int(lo), int(hi))))
+    lo, hi = robust_range(unknown, cfg.range_quantile)
+    rules.append(CountRule(interest=UNKNOWN, range=(int(lo), int(hi)),
+                           note="components that match no interest (a foreign object)"))
+
+    # sizes: each component keeps its length (elongated interests) or area
+    for j, interest in enumerate(interests):
+        m = measure_for(interest)
+        vals = [measure(c, m) for comps in per_image for c in comps if c.interest == j]
+        if len(vals) >= 2:
+            rules.append(SizeRule(interest=interest.name, measure=m,
+                                  range=_widen(*robust_range(vals, cfg.range_quantile), rel)))
+
+    # ratios between interests present in (nearly) every normal, the steadiest first
+    steady = [j for j in range(k) if present[:, j].mean() >= 0.9]
+    ratios = []
+    for a in steady:
+        for b in steady:
+            if a >= b:
+                continue
+            m = "length" if "length" in (measure_for(interests[a]), measure_for(interests[b])) else "area"
+            vals = []
+            for comps in per_image:
+                num = sum(measure(c, m) for c in comps if c.interest == a)
+                den = sum(measure(c, m) for c in comps if c.interest == b)
+                if num > 0 and den > 0:
+                    vals.append(num / den)
+            if len(vals) >= max(2, 0.8 * n):
+                cv = float(np.std(vals) / max(np.mean(vals), 1e-9))
+                if cv < 0.35:
+                    ratios.append((cv, RatioRule(numerator=names[a], denominator=names[b], measure=m,
+                                                 range=_widen(*robust_range(vals, cfg.range_quantile), rel))))
+    rules.extend(r for _, r in sorted(ratios, key=lambda t: t[0])[: cfg.max_ratio_rules])
+
+    # pairing: co-occurrence of interests that come and go, and containment
+    pairings = []
+    for a in range(k):
+        for b in range(k):
+            if a == b:
+                continue
+            with_a = present[:, a]
+            if 0.1 <= with_a.mean() <= 0.9 and 0.1 <= present[:, b].mean() <= 0.9 and with_a.sum() >= 2:
+                if present[with_a, b].mean() >= cfg.agreement:
+                    pairings.append(PairingRule(if_present=names[a], then=names[b], property="present"))
+            if interests[b].area > 2 * interests[a].area and (present[:, a] & present[:, b]).mean() >= 0.5:
+                holds = [all(any(_inside(c, h) for h in comps if h.interest == b) for c in comps if c.interest == a)
+                         for comps, p in zip(per_image, present[:, a] & present[:, b]) if p]
+                if holds and np.mean(holds) >= cfg.agreement:
+                    pairings.append(PairingRule(if_present=names[a], then=names[b], property="inside"))
+    rules.extend(pairings[: cfg.max_pairing_rules])
+
+    # order along x and y of interests present in nearly every normal
+    always = [] if few else [j for j in range(k) if present[:, j].mean() >= 0.95]
+    for axis in ("x", "y"):
+        coord = (lambda c: c.cx) if axis == "x" else (lambda c: c.cy)
+        means = {j: np.mean([coord(c) for comps in per_image for c in comps if c.interest == j]) for j in always}
+        seq = sorted(always, key=lambda j: means[j])
+        chains: list[list[int]] = [[seq[0]]] if seq else []
+        for prev, nxt in zip(seq, seq[1:]):
+            ok = [max(coord(c) for c in comps if c.interest == prev) < min(coord(c) for c in comps if c.interest == nxt)
+                  for comps, p in zip(per_image, present[:, prev] & present[:, nxt]) if p]
+            if ok and np.mean(ok) >= cfg.agreement:
+                chains[-1].append(nxt)
+            else:
+                chains.append([nxt])
+        for chain in chains:
+            if len(chain) >= 2:
+                rules.append(OrderRule(axis=axis, sequence=[names[j] for j in chain]))
+
+    # regions: where an interest's centres fall, when that is a small part of the image
+    for j, name in enumerate(names):
+        xs = [c.cx for comps in per_image for c in comps if c.interest == j]
+        ys = [c.cy for comps in per_image for c in comps if c.interest == j]
+        if few or len(xs) < 2 or present[:, j].mean() < 0.5:
+            continue
+        x0, x1 = robust_range(xs, cfg.range_quantile)
+        y0, y1 = robust_range(ys, cfg.range_quantile)
+        box = (max(0.0, x0 - 0.04), max(0.0, y0 - 0.04), min(1.0, x1 + 0.04), min(1.0, y1 + 0.04))
+        if (box[2] - box[0]) * (box[3] - box[1]) < 0.35:
+            rules.append(RegionRule(interest=name, box=tuple(round(v, 3) for v in box)))
+    return RuleFile(category=category, interests=interests, rules=rules)
+
+
+def _inside(c: Component, holder: Component) -> bool:
+    h, w = holder.mask.shape
+    y, x = min(h - 1, int(c.cy * h)), min(w - 1, int(c.cx * w))
+    return bool(holder.mask[y, x])
+
+
+def mine(per_image: list[list[Component]], cfg: MiningConfig | None = None, category: str = "") -> RuleFile:
+    """Cluster interests, assign every component and propose rules: the whole miner."""
+    cfg = cfg or MiningConfig()
+    interests = cluster_interests(per_image, cfg)
+    for comps in per_image:
+        assign(comps, interests)
+    return mine_rules(per_image, interests, cfg, category)

@@ -1,0 +1,300 @@
+"""Components of an image: illumination-normalised colour segmentation (embedded) or SAM masks (full).
+
+The embedded segmenter needs no model. It white-balances each image on its own border
+(the table seen around the objects), smooths in proportion to the measured noise,
+models the background as the colours of that border, so a cable or mesh background
+stays background, and splits large parts (bins, dishes) from what lies in them.
+Components that touch the border are dropped when no normal component does, as cables
+enter from it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+WORK_SIZE = 256  # segmentation runs at this long side; descriptors are in fractions of it
+
+
+@dataclass
+class Component:
+    """One segmented part of an image, with the descriptors interests and rules use."""
+
+    mask: np.ndarray  # (h, w) bool at work size, holes filled
+    colour: np.ndarray  # (3,) mean normalised Lab
+    area: float  # fraction of the image
+    length: float  # major axis / image side
+    width: float  # minor axis / image side
+    solidity: float  # area / convex hull area
+    extent: float  # area / rotated-rectangle area (1 square, 0.785 disc)
+    holes: int  # holes inside the component (a washer has one)
+    cx: float  # centroid, fraction of width
+    cy: float  # centroid, fraction of height
+    touches_border: bool = False
+    feature: np.ndarray | None = None  # appearance (backbone features pooled over the mask)
+    interest: int = -1  # assigned interest, -1 unknown
+    match_distance: float = 0.0
+
+    def descriptor(self) -> np.ndarray:
+        """Colour, size and shape as one vector (unscaled)."""
+        return np.array([
+            self.colour[0] / 4.0, self.colour[1], self.colour[2],  # lightness counts a quarter: shading varies it
+            20.0 * np.log(max(self.area, 1e-5)), 25.0 * np.log(max(self.length / max(self.width, 1e-3), 1.0)),
+            30.0 * self.extent, 30.0 * self.solidity,
+        ], dtype=np.float32)
+
+
+def resize_work(image: np.ndarray) -> np.ndarray:
+    h, w = image.shape[:2]
+    scale = WORK_SIZE / max(h, w)
+    if abs(scale - 1.0) < 1e-6:
+        return image
+    size = (max(8, round(w * scale)), max(8, round(h * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
+def border_band(h: int, w: int, frac: float = 0.04) -> np.ndarray:
+    band = max(2, round(frac * min(h, w)))
+    m = np.zeros((h, w), dtype=bool)
+    m[:band], m[-band:], m[:, :band], m[:, -band:] = True, True, True, True
+    return m
+
+
+def normalise_illumination(image: np.ndarray) -> np.ndarray:
+    """uint8 RGB → float32 RGB in [0, 1], white-balanced and exposed on the border's median.
+
+    Low light, a tinted table and a warm lamp all scale the channels; dividing by the
+    background colour undoes that, so colours compare across images and conditions.
+    """
+    rgb = image.astype(np.float32) / 255.0
+    band = border_band(*rgb.shape[:2])
+    ref = np.median(rgb[band], axis=0)  # (3,)
+    ref = np.maximum(ref, 0.04)
+    gain = 0.8 / ref
+    gain = gain * min(1.0, 6.0 / gain.max())  # a black image stays dark instead of exploding noise
+    return np.clip(rgb * gain, 0.0, 1.0)
+
+
+def to_lab(rgb01: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(rgb01.astype(np.float32), cv2.COLOR_RGB2Lab)
+
+
+def background_distance(lab: np.ndarray, centres: np.ndarray, shadow: float = 12.0) -> np.ndarray:
+    """(h, w, 3) Lab, (k, 3) background colours → (h, w) distance to the nearest one.
+
+    Darkening by up to `shadow` L units is free (soft shadows are background) and
+    lightness counts half, as shading changes it more than colour.
+    """
+    d = lab[:, :, None, :] - centres[None, None]  # (h, w, k, 3)
+    dl = d[..., 0]
+    dl = np.where(dl < 0, np.minimum(0.0, dl + shadow), dl)
+    dist = np.sqrt((0.5 * dl) ** 2 + d[..., 1] ** 2 + d[..., 2] ** 2)
+    return dist.min(-1)
+
+
+def border_colours(lab: np.ndarray, k: int = 5, objects: np.ndarray | None = None,
+                   keep_out: float = 15.0) -> np.ndarray:
+    """k-means centres of the border band: the table, and cables or a mesh when there are any.
+
+    A centre close to one of the normals' object colours (`objects`, (n, 3)) is not
+    background: an orange cable must not erase the oranges.
+    """
+    band = lab[border_band(*lab.shape[:2])].astype(np.float32)
+    k = min(k, len(band))
+    criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.5)
+    cv2.setRNGSeed(0)
+    _, labels, centres = cv2.kmeans(band, k, None, criteria, 1, cv2.KMEANS_PP_CENTERS)
+    share = np.bincount(labels.ravel(), minlength=k) / len(band)
+    order = np.argsort(-share)
+    keep = [i for i in order if share[i] >= 0.03]
+    if objects is not None and len(objects):
+        table = order[0]  # the biggest border colour is the table whatever its colour
+        keep = [i for i in keep if i == table or min(_colour_dist(centres[i], o) for o in objects) > keep_out]
+    return centres[keep]
+
+
+def foreground_mask(lab: np.ndarray, threshold: float = 12.0, objects: np.ndarray | None = None,
+                    open_radius: int = 1) -> np.ndarray:
+    fg = background_distance(lab, border_colours(lab, objects=objects)) > threshold
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * open_radius + 1, 2 * open_radius + 1))
+    fg = cv2.morphologyEx(fg.astype(np.uint8), cv2.MORPH_OPEN, kernel)
+    return fg.astype(bool)
+
+
+def _colour_dist(a: np.ndarray, b: np.ndarray) -> float:
+    d = a - b
+    return float(np.sqrt((0.5 * d[0]) ** 2 + d[1] ** 2 + d[2] ** 2))
+
+
+def describe(mask: np.ndarray, lab: np.ndarray) -> Component | None:
+    """Descriptors of one bool mask; None when it is too small to describe."""
+    h, w = mask.shape
+    filled = fill_holes(mask)
+    area = int(filled.sum())
+    if area < 5:
+        return None
+    ys, xs = np.nonzero(filled)
+    contours, hierarchy = cv2.findContours(mask.astype(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    outer = max(contours, key=cv2.contourArea)
+    holes = 0
+    if hierarchy is not None:
+        holes = int(sum(1 for i, hrow in enumerate(hierarchy[0]) if hrow[3] >= 0 and cv2.contourArea(contours[i]) > 4))
+    hull_area = max(cv2.contourArea(cv2.convexHull(outer)), 1.0)
+    (_, _), (rw, rh), _ = cv2.minAreaRect(outer)
+    side = float(max(h, w))
+    length, width = max(rw, rh, 1.0), max(min(rw, rh), 1.0)
+    return Component(
+        mask=filled,
+        colour=lab[mask].mean(0).astype(np.float32),
+        area=area / float(h * w),
+        length=length / side,
+        width=width / side,
+        solidity=float(min(1.0, area / hull_area)),
+        extent=float(min(1.0, area / max(rw * rh, 1.0))),
+        holes=holes,
+        cx=float(xs.mean() / w),
+        cy=float(ys.mean() / h),
+        touches_border=bool(filled[0].any() or filled[-1].any() or filled[:, 0].any() or filled[:, -1].any()),
+    )
+
+
+def fill_holes(mask: np.ndarray) -> np.ndarray:
+    m = mask.astype(np.uint8)
+    h, w = m.shape
+    flood = np.zeros((h + 2, w + 2), np.uint8)
+    flood[1:-1, 1:-1] = m
+    cv2.floodFill(flood, None, (0, 0), 2)
+    return (flood[1:-1, 1:-1] != 2)
+
+
+@dataclass
+class SegmenterConfig:
+    background_threshold: float = 12.0
+    min_area: float = 0.0008  # fraction of the image; smaller parts are noise or anti-aliasing
+    container_area: float = 0.03  # a component this large may hold others (a bin, a dish, a case)
+    content_threshold: float = 20.0  # colour distance from a container's own colour that makes a content
+    drop_border: bool = True  # learned: True when no normal component touches the border
+    open_radius: int = 1  # learned: thinner than the thinnest normal object, so cables are opened away
+    object_colours: np.ndarray | None = None  # learned: (n, 3) Lab colours of normal components
+
+
+def denoise(rgb01: np.ndarray) -> np.ndarray:
+    """Smooth in proportion to the noise measured on the border (low light brings shot noise)."""
+    band = border_band(*rgb01.shape[:2])
+    high = rgb01 - cv2.GaussianBlur(rgb01, (0, 0), 1.0)
+    noise = float(np.median(np.abs(high[band]))) * 1.4826
+    sigma = float(np.clip(noise * 120.0, 0.6, 2.5))
+    return cv2.GaussianBlur(rgb01, (0, 0), sigma)
+
+
+def prepare(image: np.ndarray) -> np.ndarray:
+    """uint8 RGB of any size → normalised, denoised Lab at work size."""
+    return to_lab(denoise(normalise_illumination(resize_work(image))))
+
+
+def segment_colour(image: np.ndarray, cfg: SegmenterConfig) -> tuple[list[Component], np.ndarray]:
+    """Embedded segmentation of one uint8 image → components and its normalised Lab (work size).
+
+    Objects are the connected parts of the foreground; a large part (a bin, a dish) is
+    split into itself and the parts inside it whose colour differs from its own.
+    """
+    lab = prepare(image)
+    fg = foreground_mask(lab, cfg.background_threshold, cfg.object_colours, cfg.open_radius)
+    h, w = fg.shape
+    min_px = cfg.min_area * h * w
+    comps: list[Component] = []
+    n, cc, stats, _ = cv2.connectedComponentsWithStats(fg.astype(np.uint8), connectivity=8)
+    for i in range(1, n):
+        if stats[i, cv2.CC_STAT_AREA] < min_px:
+            continue
+        part = cc == i
+        if part.sum() >= cfg.container_area * h * w:
+            comps.extend(_split_container(part, lab, cfg, min_px))
+        else:
+            comp = describe(part, lab)
+            if comp is not None:
+                comps.append(comp)
+    if cfg.drop_border:
+        comps = [c for c in comps if not c.touches_border]
+    return comps, lab
+
+
+def _split_container(part: np.ndarray, lab: np.ndarray, cfg: SegmenterConfig, min_px: float) -> list[Component]:
+    pix = lab[part]
+    own = np.median(pix, axis=0)
+    d = lab - own
+    dist = np.sqrt((0.5 * d[..., 0]) ** 2 + d[..., 1] ** 2 + d[..., 2] ** 2)
+    content = (dist > cfg.content_threshold) & fill_holes(part)
+    content = cv2.morphologyEx(content.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    body = part & ~content.astype(bool)
+    out = []
+    if body.sum() < 0.5 * part.sum():  # no dominant colour: one object after all
+        comp = describe(part, lab)
+        return [comp] if comp is not None else []
+    comp = describe(body, lab)
+    if comp is not None:
+        out.append(comp)
+    n, cc, stats, _ = cv2.connectedComponentsWithStats(content, connectivity=8)
+    for i in range(1, n):
+        if stats[i, cv2.CC_STAT_AREA] >= min_px:
+            sub = describe(cc == i, lab)
+            if sub is not None:
+                out.append(sub)
+    return out
+
+
+def segment_masks(image: np.ndarray, masks: list[np.ndarray],
+                  cfg: SegmenterConfig) -> tuple[list[Component], np.ndarray]:
+    """Components from given masks (SAM's), at work size, with the same descriptors."""
+    lab = prepare(image)
+    h, w = lab.shape[:2]
+    comps = []
+    for m in masks:
+        m = cv2.resize(m.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST).astype(bool)
+        if m.sum() < cfg.min_area * h * w or m.mean() > 0.5:  # specks and the table itself
+            continue
+        comp = describe(m, lab)
+        if comp is None or (cfg.drop_border and comp.touches_border):
+            continue
+        comps.append(comp)
+    return comps, lab
+
+
+def learn_segmenter(images: list[np.ndarray], base: SegmenterConfig | None = None,
+                    background_thresholds: tuple[float, ...] = (7.0, 10.0, 14.0),
+                    content_thresholds: tuple[float, ...] = (10.0, 15.0, 22.0)) -> SegmenterConfig:
+    """Fit the segmenter's settings on normal images alone.
+
+    The thresholds are chosen so that the normals agree on how many components they
+    hold (the most frequent count is the most frequent; ties go to the finer split).
+    Object colours protect objects from a background of the same colour; the opening
+    radius is a third of the thinnest normal object; border components are dropped
+    unless normal objects touch the border too.
+    """
+    import dataclasses
+    from collections import Counter
+
+    probe = images[:8]
+    base = dataclasses.replace(base or SegmenterConfig(), drop_border=True, object_colours=None, open_radius=1)
+    best, best_key = base, (-1.0, -1)
+    for bt in background_thresholds:
+        for ct in content_thresholds:
+            cfg = dataclasses.replace(base, background_threshold=bt, content_threshold=ct)
+            counts = [len(segment_colour(img, cfg)[0]) for img in probe]
+            mode, freq = Counter(counts).most_common(1)[0]
+            key = (freq / len(counts) if mode > 0 else 0.0, mode)
+            if key > best_key:
+                best, best_key = cfg, key
+    cfg = dataclasses.replace(best, drop_border=False)
+    comps = [c for img in images for c in segment_colour(img, cfg)[0]]
+    if not comps:
+        return best
+    touching = np.mean([c.touches_border for c in comps])
+    inner = [c for c in comps if not c.touches_border] or comps
+    widths = np.array([c.width * WORK_SIZE for c in inner])
+    colours = np.array([c.colour for c in inner], np.float32)
+    if len(colours) > 64:
+        colours = colours[np.random.default_rng(0).choice(len(colours), 64, replace=False)]
+    radius = int(np.clip(np.floor(np.percentile(widths, 2) / 3.0), 1, 6))
+    return dataclasses.replace(cfg, drop_border=bool(touching < 0.05), object_colours=colours, open_radius=radius)

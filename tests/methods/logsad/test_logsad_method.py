@@ -1,0 +1,114 @@
+"""LogSAD end to end on drawn scenes: mining, detection, explanations, few-shot, bad input, CLI."""
+import logging
+
+import numpy as np
+import pytest
+
+import methods
+from methods.logsad import LogSAD
+from methods.logsad import rules as rulefile
+from methods.logsad.__main__ import main as cli
+from tests.methods.logsad.conftest import scene
+
+
+def test_mined_rules_count_the_parts(fitted):
+    rf = fitted.rule_file
+    counts = {r.interest: r.range for r in rf.rules if r.kind == "count"}
+    assert sorted(counts.values()).count((3, 3)) == 1 and (2, 2) in counts.values()
+    assert counts["unknown"] == (0, 0)
+    assert rulefile.loads(fitted.rules_yaml()) == rf  # what a person reviews is what runs
+
+
+def test_logical_anomalies_break_rules_and_say_so(fitted, normals):
+    good = fitted.predict([scene(100 + s) for s in range(4)])
+    missing = fitted.predict(scene(200, discs=2))[0]
+    extra = fitted.predict(scene(201, extra="green"))[0]
+    assert all(p.details["broken_rules"] == [] for p in good)
+    assert missing.score == 1.0 and missing.details["dominant"] == "rules"
+    assert "= 2, normal 3" in missing.explanation
+    assert extra.score == 1.0 and "count(unknown) = 1, normal 0" in extra.explanation
+    assert max(p.score for p in good) < 1.0
+    # the offending component is marked in the map
+    green = np.all(np.abs(scene(201, extra="green").astype(int) - (40, 170, 60)) < 10, axis=-1)
+    assert extra.anomaly_map[green].mean() > 0.9
+
+
+def test_structural_anomaly_scores_above_normals(fitted):
+    good = [p.score for p in fitted.predict([scene(300 + s) for s in range(6)])]
+    scratched = fitted.predict(scene(301, extra="scratch"))[0]
+    assert scratched.score > np.median(good)
+
+
+@pytest.mark.parametrize("shots", [1, 2, 4, 8])
+def test_few_shot(shots, normals):
+    model = methods.create("logsad", max_coreset=300).fit(normals[:shots])
+    assert set(model.calibrators) == {"patch", "interest", "composition"}
+    assert all(np.isfinite(c.mean) and c.std > 0 for c in model.calibrators.values())
+    good, missing = model.predict([scene(400), scene(401, discs=1)])
+    assert missing.score >= good.score
+    assert missing.score == 1.0
+
+
+def test_image_without_components_is_a_low_confidence_explanation(fitted):
+    blank = np.full((128, 128, 3), 220, np.uint8)
+    pred = fitted.predict(blank)[0]
+    assert pred.details["n_components"] == 0
+    assert pred.explanation.startswith("No components found (low confidence")
+    assert pred.anomaly_map.shape == (128, 128)
+
+
+def test_fit_on_blank_images_does_not_crash():
+    blanks = [np.full((64, 64, 3), 200 + i, np.uint8) for i in range(3)]
+    model = methods.create("logsad", max_coreset=100).fit(blanks)
+    assert model.rule_file.interests == []
+    assert np.isfinite(model.predict(blanks[0])[0].score)
+
+
+def test_a_given_rule_file_is_used_and_a_never_holding_rule_is_warned(fitted, normals, tmp_path, caplog):
+    rf = fitted.rule_file
+    name = rf.interests[0].name
+    impossible = rulefile.CountRule(interest=name, range=(7, 9))
+    path = rulefile.dump(rf.model_copy(update={"rules": [impossible]}), tmp_path / "rules.yaml")
+    with caplog.at_level(logging.WARNING, logger="methods.logsad"):
+        model = methods.create("logsad", rules=str(path), max_coreset=300).fit(normals[:6])
+    assert len(model.rule_file.rules) == 1
+    assert any("fails on 6 of 6 normal images" in w and "normal 7–9" in w for w in model.rule_warnings)
+    assert "can hardly hold" in caplog.text
+
+
+def test_a_broken_rule_file_fails_fit_with_its_line(normals, tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("interests: []\nrules:\n- {kind: count, interest: red disc, range: [1, 2]}\n")
+    with pytest.raises(rulefile.RuleFileError, match=r"line 3: rules\.0: .*unknown interest 'red disc'"):
+        methods.create("logsad", rules=str(path)).fit(normals[:2])
+
+
+def test_save_load_keeps_rules_and_scores(fitted, tmp_path):
+    fitted.save(tmp_path / "m")
+    again = methods.load(str(tmp_path / "m"))
+    assert isinstance(again, LogSAD) and again.rule_file == fitted.rule_file
+    img = scene(500, discs=4)
+    a, b = fitted.predict(img)[0], again.predict(img)[0]
+    assert a.score == pytest.approx(b.score) and a.explanation == b.explanation
+
+
+def test_unknown_detector_is_refused():
+    with pytest.raises(ValueError, match="detectors"):
+        methods.create("logsad", detectors=("patch", "vibes"))
+
+
+def test_mine_cli_writes_a_rule_file(normals, tmp_path, capsys):
+    from PIL import Image
+
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    for i, img in enumerate(normals[:6]):
+        Image.fromarray(img).save(folder / f"{i:03d}.png")
+    out = tmp_path / "rules.yaml"
+    assert cli(["mine", "--data", str(folder), "--out", str(out)]) == 0
+    rf = rulefile.load(out)
+    assert rf.category == "parts" and any(r.kind == "count" for r in rf.rules)
+    assert cli(["check", str(out)]) == 0
+    out.write_text(out.read_text().replace("kind: count", "kind: cout", 1))
+    assert cli(["check", str(out)]) == 2
+    assert "did you mean 'count'" in capsys.readouterr().err

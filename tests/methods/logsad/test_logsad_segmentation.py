@@ -1,0 +1,42 @@
+"""The embedded segmenter: a cable, a darker noisier exposure or a blur must not change the components."""
+import cv2
+import numpy as np
+import pytest
+
+from methods.logsad.segmentation import learn_segmenter, segment_colour
+from tests.methods.logsad.conftest import scene
+
+
+@pytest.fixture(scope="module")
+def segmenter(normals):
+    return learn_segmenter(normals)
+
+
+def counts(img, cfg) -> int:
+    return len(segment_colour(img, cfg)[0])
+
+
+def test_normals_give_five_components(normals, segmenter):
+    assert [counts(img, segmenter) for img in normals] == [5] * len(normals)
+    assert segmenter.drop_border  # no normal object touches the border
+
+
+def test_a_cable_from_the_border_is_not_a_component(normals, segmenter):
+    img = normals[0].copy()
+    cv2.line(img, (0, 5), (127, 9), (60, 60, 60), 3)  # a dark cable across the top, border to border
+    cv2.line(img, (3, 127), (0, 60), (30, 90, 200), 3)  # a blue one in a corner
+    assert counts(img, segmenter) == 5
+
+
+def test_low_light_and_blur_keep_the_count(normals, segmenter):
+    rng = np.random.default_rng(0)
+    dark = normals[1].astype(np.float32) * 0.25
+    dark = np.clip(rng.poisson(dark * 4) / 4 + rng.normal(0, 1.5, dark.shape), 0, 255).astype(np.uint8)
+    assert counts(dark, segmenter) == 5
+    blurred = cv2.GaussianBlur(normals[2], (0, 0), 1.5)
+    assert counts(blurred, segmenter) == 5
+
+
+def test_a_blank_image_has_no_components(segmenter):
+    assert counts(np.full((64, 64, 3), 128, np.uint8), segmenter) == 0
+    assert counts(scene(3, discs=0, bars=0), segmenter) == 0
