@@ -102,6 +102,78 @@ def score_text(text: str, category: str, progress=gr.Progress()):
     return _caption_outputs(pred)[1:]
 
 
+RULE_COLOURS = [(230, 25, 75), (60, 180, 75), (0, 130, 200), (245, 130, 48), (145, 30, 180), (70, 240, 240),
+                (240, 50, 230), (210, 245, 60)]
+
+
+def load_rules(category: str, progress=gr.Progress()) -> str:
+    """The rule file LogSAD mined from the scenario's normals, for editing."""
+    if category not in SCENARIOS:
+        raise gr.Error(f"Unknown scenario {category!r}; choose one of: {', '.join(SCENARIOS)}")
+    progress(0.0, desc=f"fitting logsad on {category} (first use only)")
+    return examples.fitted_model("logsad", category).model.rules_yaml()
+
+
+def validate_rules(text: str) -> str:
+    """'valid: …' or the parser's message with the line and the field."""
+    from methods.logsad import rules as rulefile
+
+    try:
+        rf = rulefile.loads(text or "", "rules")
+    except ValueError as exc:
+        return f"❌ {exc}"
+    return f"✅ valid: {len(rf.interests)} interests, {len(rf.rules)} rules"
+
+
+@on_gpu
+def check_rules(image, category: str, text: str, progress=gr.Progress()):
+    """Apply the edited rule file to an image: interests outlined, each rule passed or failed with its value."""
+    from methods.logsad import rules as rulefile
+
+    if image is None:
+        raise gr.Error("Upload an image or click an example first.")
+    if category not in SCENARIOS:
+        raise gr.Error(f"Unknown scenario {category!r}; choose one of: {', '.join(SCENARIOS)}")
+    try:
+        rgb = to_rgb_array(image)
+        fitted = examples.fitted_model("logsad", category)
+        comps, labels, results = fitted.model.check_rules(rgb, text or None)
+    except (ImageError, rulefile.RuleFileError, ValueError) as exc:
+        raise gr.Error(str(exc)) from None
+    import cv2
+
+    shown = rgb.copy()
+    names = sorted(set(labels))
+    for comp, label in zip(comps, labels):
+        colour = (255, 0, 0) if label == "unknown" else RULE_COLOURS[names.index(label) % len(RULE_COLOURS)]
+        shown = outline(shown, comp.mask, colour, 2)
+        ys, xs = np.nonzero(comp.mask)
+        if len(xs):
+            cv2.putText(shown, label, (int(xs.min()), max(10, int(ys.min()) - 3)), cv2.FONT_HERSHEY_SIMPLEX, 0.35,
+                        colour, 1, cv2.LINE_AA)
+    table = [[r.index, r.kind, "pass" if r.holds else "FAIL", r.text] for r in results]
+    broken = sum(not r.holds for r in results)
+    return shown, table, f"{len(comps)} components; {broken} of {len(results)} rules broken"
+
+
+def save_rules(name: str, text: str, saved: dict | None):
+    """Keep a named rule set in this session (validated first)."""
+    import re as _re
+
+    verdict = validate_rules(text)
+    if not verdict.startswith("✅"):
+        raise gr.Error(verdict)
+    if not _re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", name or ""):
+        raise gr.Error("Name the rule set with letters, digits, '.', '_' or '-' (at most 64).")
+    saved = dict(saved or {})
+    saved[name] = text
+    return saved, gr.update(choices=sorted(saved), value=name), f"saved {name!r} ({len(saved)} rule sets this session)"
+
+
+def pick_rules(name: str, saved: dict | None) -> str:
+    return (saved or {}).get(name, "")
+
+
 MAX_NORMALS = 500
 
 
@@ -336,6 +408,37 @@ def build_app() -> gr.Blocks:
                         concurrency_limit=1)
             c_text_run.click(score_text, [c_caption, c_category], [c_score, c_nearest, c_diff],
                              api_name="score_text", concurrency_limit=2)
+
+        with gr.Tab("Match-of-thought rules"):
+            gr.Markdown("LogSAD's rule file for a scenario: interests (named components) and rules (counts, sizes, "
+                        "ratios, pairings, order, regions), mined from the normals. Edit it, validate it, apply it "
+                        "to an image. Saved rule sets live in your session only.")
+            with gr.Row():
+                with gr.Column():
+                    r_category = gr.Dropdown(SCENARIOS, value="Fruits", label="Scenario")
+                    r_load = gr.Button("Load the mined rules")
+                    r_text = gr.Code(language="yaml", label="Rule file", lines=22)
+                    r_valid = gr.Markdown()
+                    with gr.Row():
+                        r_name = gr.Textbox(label="Save as", placeholder="fruits-strict")
+                        r_save = gr.Button("Save")
+                        r_saved_pick = gr.Dropdown([], label="Saved rule sets")
+                    r_saved_note = gr.Markdown()
+                with gr.Column():
+                    r_image = gr.Image(label="Image", type="numpy", image_mode="RGB")
+                    r_apply = gr.Button("Apply the rules", variant="primary")
+                    r_shown = gr.Image(label="Interests (unknown components in red)", type="numpy")
+                    r_summary = gr.Markdown()
+                    r_table = gr.DataFrame(headers=["rule", "kind", "result", "measured"], label="Rules")
+            gr.Examples(examples=[[str(p)] for p in _example_paths("Fruits")], inputs=[r_image])
+            r_saved = gr.State({})
+            r_load.click(load_rules, r_category, r_text, api_name="load_rules", concurrency_limit=1)
+            r_text.change(validate_rules, r_text, r_valid, api_name="validate_rules")
+            r_apply.click(check_rules, [r_image, r_category, r_text], [r_shown, r_table, r_summary],
+                          api_name="check_rules", concurrency_limit=1)
+            r_save.click(save_rules, [r_name, r_text, r_saved], [r_saved, r_saved_pick, r_saved_note],
+                         api_name=False)
+            r_saved_pick.change(pick_rules, [r_saved_pick, r_saved], r_text, api_name=False)
 
         with gr.Tab("Leaderboard"):
             with gr.Row():

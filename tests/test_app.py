@@ -155,3 +155,22 @@ def test_caption_then_score_an_edited_caption(client):
     assert text_score == pytest.approx(score_good, abs=1e-4) and text_nearest == nearest
     with pytest.raises(Exception, match="limit"):
         client.predict("x" * 100_000, "Fruits", api_name="/score_text")
+
+
+def test_rules_load_validate_and_check(client):
+    from gradio_client import handle_file
+
+    from leaderboard import examples
+
+    text = client.predict("Fruits", api_name="/load_rules")
+    assert "interests:" in text and "kind: count" in text
+    assert client.predict(text, api_name="/validate_rules").startswith("✅")
+    broken = text.replace("kind: count", "kind: cuont", 1)
+    message = client.predict(broken, api_name="/validate_rules")
+    assert message.startswith("❌") and "line" in message and "cuont" in message
+    logical = examples.example_images("Fruits")[2]
+    shown, table, summary = client.predict(handle_file(str(logical)), "Fruits", text, api_name="/check_rules")
+    rows = table["data"]
+    assert rows and all(r[2] in ("pass", "FAIL") for r in rows) and "components" in summary
+    with pytest.raises(Exception, match="cuont|line"):
+        client.predict(handle_file(str(logical)), "Fruits", broken, api_name="/check_rules")

@@ -375,6 +375,28 @@ class LogSAD(Method):
         self.rule_warnings = meta.get("rule_warnings", [])
 
     # --- convenience -------------------------------------------------------------------------
+    def check_rules(self, image: Any, rules_text: str | None = None) -> tuple[list[Component], list[str],
+                                                                               list[RuleResult]]:
+        """Apply a rule file (default: the one in use) to one image.
+
+        Returns its components with their masks at the image's size, the interest name of each
+        ("unknown" when none matches) and every rule's result, for the app's rule editor.
+        """
+        from hub.images import to_rgb_array
+
+        if not self.fitted:
+            raise RuntimeError("logsad: fit first")
+        rf = rulefile.loads(rules_text, "edited rules") if rules_text is not None else self.rule_file
+        rgb = to_rgb_array(image)
+        a = self._analyse([rgb])[0]
+        assign(a.components, rf.interests)
+        names = rf.interest_names()
+        h, w = rgb.shape[:2]
+        for comp in a.components:
+            comp.mask = cv2.resize(comp.mask.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST).astype(bool)
+        labels = [names[c.interest] if c.interest >= 0 else "unknown" for c in a.components]
+        return a.components, labels, check_all(rf, a.components)
+
     def rules_yaml(self) -> str:
         """The rule file in use (mined or loaded), as YAML for a person to review."""
         if self.rule_file is None:
