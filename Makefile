@@ -11,6 +11,9 @@ install:
 
 install-test: install
 	$(PIP) -r requirements-test.txt
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	  && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1; } \
+	  || echo "Debian's chromium is not installed: the browser test will be skipped"
 
 run: install
 	ANOMALY_HUB_TIER=$${ANOMALY_HUB_TIER:-embedded} GRADIO_SERVER_NAME=$(HOST) GRADIO_SERVER_PORT=$(PORT) $(PYTHON) app.py
