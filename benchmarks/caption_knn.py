@@ -18,7 +18,7 @@ import statistics
 import time
 from typing import Any, Optional
 
-from benchmarks.common import RESULTS, machine, print_table, write_results
+from benchmarks.common import RESULTS, machine, patchcore_rows, print_table, write_results
 from leaderboard.run_suite import run_suite
 
 SUITE = "synthetic-logic"
@@ -28,13 +28,6 @@ METRIC = "image_auroc_logical"
 def _mean(values: list[Optional[float]]) -> Optional[float]:
     present = [v for v in values if v is not None]
     return round(statistics.fmean(present), 4) if present else None
-
-
-def _rows(path_glob: str) -> list[dict[str, Any]]:
-    rows = []
-    for path in sorted(glob.glob(path_glob)):
-        rows += [json.loads(line) for line in open(path) if line.strip()]
-    return rows
 
 
 def condition_means(rows: list[dict[str, Any]]) -> dict[str, Optional[float]]:
@@ -81,7 +74,7 @@ def main() -> None:
     mean = _mean([r["metrics"].get(METRIC) for r in ours])
     gap = round(max(present) - min(present), 4) if len(present) > 1 else None
 
-    base = {(r["category"], r["condition"]): r for r in _rows(str(RESULTS / "runs" / f"{SUITE}-patchcore*.jsonl"))}
+    base = {(r["category"], r["condition"]): r for r in patchcore_rows(SUITE, cats, conds)[0]}
     mine = {(r["category"], r["condition"]): r for r in ours}
     common = sorted(set(base) & set(mine))
     ours_common = _mean([mine[k]["metrics"].get(METRIC) for k in common])

@@ -8,7 +8,8 @@ import statistics
 import subprocess
 import time
 from pathlib import Path
-from typing import Any, Callable
+import glob
+from typing import Any, Callable, Optional
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -55,3 +56,24 @@ def print_table(rows: list[tuple[str, str]]) -> None:
     width = max(len(k) for k, _ in rows)
     for k, v in rows:
         print(f"{k:<{width}}  {v}")
+
+
+def patchcore_rows(suite: str, categories: Optional[list[str]], conditions: Optional[list[str]]) -> tuple[list[dict], str]:
+    """The PatchCore baseline rows for `suite`: the committed summary, else local run files, else a run now."""
+    rows: list[dict[str, Any]] = []
+    summary = RESULTS / "suites-patchcore.json"
+    if summary.is_file():
+        data = json.loads(summary.read_text())
+        rows = [dict(t, method="patchcore") for t in data.get("suites", {}).get(suite, {}).get("tasks", [])]
+        source = str(summary.relative_to(RESULTS.parent.parent))
+    if not rows:
+        for path in sorted(glob.glob(str(RESULTS / "runs" / f"{suite}-patchcore*.jsonl"))):
+            rows += [json.loads(line) for line in open(path) if line.strip()]
+        source = f"benchmarks/results/runs/{suite}-patchcore*.jsonl"
+    if not rows:
+        out = RESULTS / "runs" / f"{suite}-patchcore.jsonl"
+        from leaderboard.run_suite import run_suite
+
+        rows = run_suite(suite, "patchcore", out=out, tier="embedded", categories=categories, conditions=conditions)
+        source = f"run here: {out.relative_to(RESULTS.parent.parent)}"
+    return rows, source

@@ -12,13 +12,11 @@ methods have are compared.
 from __future__ import annotations
 
 import argparse
-import glob
-import json
 import statistics
 import time
 from typing import Any, Optional
 
-from benchmarks.common import RESULTS, machine, print_table, timed, write_results
+from benchmarks.common import RESULTS, machine, patchcore_rows, print_table, timed, write_results
 from leaderboard.run_suite import run_suite
 
 SUITE = "synthetic-logic"
@@ -27,24 +25,6 @@ SUITE = "synthetic-logic"
 def _mean(values: list[Optional[float]]) -> Optional[float]:
     present = [v for v in values if v is not None]
     return round(statistics.fmean(present), 4) if present else None
-
-
-def _patchcore_rows(categories: Optional[list[str]], conditions: Optional[list[str]]) -> tuple[list[dict], str]:
-    rows: list[dict[str, Any]] = []
-    summary = RESULTS / "suites-patchcore.json"
-    if summary.is_file():
-        data = json.loads(summary.read_text())
-        rows = [dict(t, method="patchcore") for t in data.get("suites", {}).get(SUITE, {}).get("tasks", [])]
-        source = str(summary.relative_to(RESULTS.parent.parent))
-    if not rows:
-        for path in sorted(glob.glob(str(RESULTS / "runs" / f"{SUITE}-patchcore*.jsonl"))):
-            rows += [json.loads(line) for line in open(path) if line.strip()]
-        source = "benchmarks/results/runs/synthetic-logic-patchcore*.jsonl"
-    if not rows:
-        out = RESULTS / "runs" / f"{SUITE}-patchcore.jsonl"
-        rows = run_suite(SUITE, "patchcore", out=out, tier="embedded", categories=categories, conditions=conditions)
-        source = f"run here: {out.relative_to(RESULTS.parent.parent)}"
-    return rows, source
 
 
 def _by_task(rows: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
@@ -83,7 +63,7 @@ def main() -> None:
     ours = run_suite(SUITE, "uniad", out=RESULTS / "runs" / f"{SUITE}-uniad.jsonl", tier="embedded",
                      categories=cats, conditions=conds)
     ours = [r for r in ours if (not cats or r["category"] in cats) and (not conds or r["condition"] in conds)]
-    base, base_source = _patchcore_rows(cats, conds)
+    base, base_source = patchcore_rows(SUITE, cats, conds)
     a, b = _by_task(ours), _by_task(base)
     common = sorted(set(a) & set(b))
     if not common:
