@@ -12,8 +12,6 @@ live in benchmarks/results/runs/synthetic-logic-caption_knn.jsonl.
 from __future__ import annotations
 
 import argparse
-import glob
-import json
 import statistics
 import time
 from typing import Any, Optional
