@@ -195,12 +195,13 @@ def fit(
     tier: str | None = None,
     train_condition: str | None = None,
     progress: bool = True,
+    device: str | None = None,
 ) -> FitResult:
     """Fit `method` on the first `shots` sorted normal training images (all by default)."""
     if shots is not None and shots < 1:
         raise ValueError(f"--shots must be ≥ 1, got {shots}")
     train_paths = ds.train[:shots] if shots else ds.train
-    model = methods.create(method, tier=tier, **(config or {}))
+    model = methods.create(method, tier=tier, device=device, **(config or {}))
     bar = tqdm(total=100, desc=f"fit {method} on {ds.category}", unit="%", disable=not progress, leave=False)
 
     def on_progress(fraction: float, desc: str) -> None:

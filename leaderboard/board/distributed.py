@@ -1,4 +1,4 @@
-"""One evaluation split across processes: `accelerate launch -m leaderboard.board.distributed ...`.
+"""One evaluation split across processes: `accelerate launch -m leaderboard.worker ...`.
 
 Every process fits the same (deterministic) model on the normals, predicts its share of
 the test images (`split_between_processes`), and the predictions are gathered
@@ -26,10 +26,12 @@ def evaluate_sharded(method: str, *, data: str | Path, category: Optional[str] =
     from leaderboard.datasets import open_dataset
     from leaderboard.evaluate import _metric_size, _resize_map, compute_metrics, fit, load_for_eval
 
-    acc = Accelerator(cpu=True)
+    import torch
+
+    acc = Accelerator(cpu=not torch.cuda.is_available())  # each process on its own GPU when there are GPUs
     ds = open_dataset(data, category)
     tier_name, _ = describe_tier(tier)
-    fitted = fit(method, ds, config=config, tier=tier_name, progress=False)
+    fitted = fit(method, ds, config=config, tier=tier_name, progress=False, device=str(acc.device))
     mine: list[tuple[int, float, np.ndarray]] = []
     with acc.split_between_processes(list(range(len(ds.test)))) as share:
         for i in share:
@@ -50,7 +52,7 @@ def evaluate_sharded(method: str, *, data: str | Path, category: Optional[str] =
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    p = argparse.ArgumentParser(prog="accelerate launch -m leaderboard.board.distributed", description=__doc__)
+    p = argparse.ArgumentParser(prog="accelerate launch -m leaderboard.worker", description=__doc__)
     p.add_argument("--method", required=True)
     p.add_argument("--data", required=True)
     p.add_argument("--category")

@@ -16,18 +16,20 @@ from layout_builders import make_mvtec_ad
 ROOT = HERE.parents[2]
 
 
-@pytest.mark.skipif(shutil.which("torchrun") is None, reason="torchrun is not installed")
+@pytest.mark.skipif(shutil.which("accelerate") is None, reason="accelerate's launcher is not installed")
 def test_two_processes_match_one(tmp_path):
     data = make_mvtec_ad(tmp_path, "alpha", n_train=3, n_good=3, defects={"crack": 4}, size=(16, 16))
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
-    args = ["-m", "leaderboard.board.distributed", "--method", "pixel_zscore", "--data", str(data)]
+    args = ["-m", "leaderboard.worker", "--method", "pixel_zscore", "--data", str(data)]
     subprocess.run([sys.executable, *args, "--out", str(tmp_path / "one.json")], cwd=ROOT, env=env, check=True,
                    timeout=120)
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = str(sock.getsockname()[1])
-    subprocess.run(["torchrun", "--nproc_per_node", "2", "--master_addr", "127.0.0.1", "--master_port", port, *args, "--out",
-                    str(tmp_path / "two.json")], cwd=ROOT, env=env, check=True, timeout=60)
+    # With no GPU, accelerate's multi-process launcher starts CPU processes (distributed type MULTI_CPU).
+    subprocess.run(["accelerate", "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
+                    "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", port, *args, "--out",
+                    str(tmp_path / "two.json")], cwd=ROOT, env=env, check=True, timeout=120)
     one, two = (json.loads((tmp_path / f"{n}.json").read_text()) for n in ("one", "two"))
     assert (one["n_processes"], two["n_processes"]) == (1, 2)
     assert two["n_test"] == 7 and two["scores"] == one["scores"]
