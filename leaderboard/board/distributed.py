@@ -51,17 +51,55 @@ def evaluate_sharded(method: str, *, data: str | Path, category: Optional[str] =
     }
 
 
+def run_suite_sharded(suite_name: str, method: str, *, config: Optional[dict[str, Any]] = None,
+                      data_root: Optional[str] = None, categories: Optional[list[str]] = None,
+                      conditions: Optional[list[str]] = None) -> list[dict[str, Any]]:
+    """Every task of a suite, each task's test images split across the processes (main process: the rows)."""
+    from leaderboard import suites
+    from leaderboard.run_suite import select_tasks
+
+    import torch
+    from accelerate import Accelerator
+
+    suite = suites.get(suite_name)
+    tasks = select_tasks(suite, categories, conditions)
+    acc = Accelerator(cpu=not torch.cuda.is_available())
+    with acc.main_process_first():  # one process generates a suite's data; the others then read it
+        root = suites.materialise(suite, data_root=data_root, categories=sorted({t.category for t in tasks}))
+    rows = []
+    for task in tasks:
+        result = evaluate_sharded(method, data=root, category=task.category, config=config, condition=task.condition)
+        if result is not None:
+            rows.append(dict(result, suite=suite.name, suite_version=suite.version, task=task.key,
+                             condition=task.reported_condition))
+    return rows
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     p = argparse.ArgumentParser(prog="accelerate launch -m leaderboard.worker", description=__doc__)
     p.add_argument("--method", required=True)
-    p.add_argument("--data", required=True)
+    p.add_argument("--data", help="a dataset folder (one evaluation)")
     p.add_argument("--category")
+    p.add_argument("--suite", help="a registered suite: every task, each split across the processes")
+    p.add_argument("--data-root", help="with --suite: the data root of a real-dataset suite")
+    p.add_argument("--categories", help="with --suite: comma-separated subset")
+    p.add_argument("--conditions", help="with --suite: comma-separated subset")
     p.add_argument("--config", help="JSON object of method config keys")
     p.add_argument("--condition")
-    p.add_argument("--out", required=True)
+    p.add_argument("--out", required=True, help="JSON file (one evaluation) or JSON-lines file (--suite)")
     args = p.parse_args(argv)
-    result = evaluate_sharded(args.method, data=args.data, category=args.category,
-                              config=json.loads(args.config) if args.config else None, condition=args.condition)
+    config = json.loads(args.config) if args.config else None
+    if args.suite:
+        split = (lambda v: v.split(",") if v else None)
+        rows = run_suite_sharded(args.suite, args.method, config=config, data_root=args.data_root,
+                                 categories=split(args.categories), conditions=split(args.conditions))
+        if rows:
+            Path(args.out).write_text("".join(json.dumps(r) + "\n" for r in rows))
+        return 0
+    if not args.data:
+        p.error("give --data DIR (one evaluation) or --suite NAME")
+    result = evaluate_sharded(args.method, data=args.data, category=args.category, config=config,
+                              condition=args.condition)
     if result is not None:
         Path(args.out).write_text(json.dumps(result, indent=2))
     return 0
