@@ -5,6 +5,7 @@ models load on the first request that needs them, once per process.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import os
 
@@ -16,6 +17,7 @@ import methods
 from hub import ImageError, describe_tier, to_rgb_array
 from leaderboard import examples
 from leaderboard.visualize import heatmap_overlay, outline
+from methods.uniadc import prior
 
 log = logging.getLogger("app")
 
@@ -65,12 +67,21 @@ def detect(image, method: str, category: str, own=None, progress=gr.Progress()):
     return round(float(pred.score), 4), overlay, text
 
 
-SCENARIOS = ["Sticks", "Fruits", "Tools", "Cookies", "Tapes", "Stationery", "Ropes", "Blocks", "Dishes", "Balls"]
+@functools.lru_cache(maxsize=1)
+def scenarios() -> list[str]:
+    """The synthetic-logic scenarios, in the order of the suite file (the one place that lists them)."""
+    from leaderboard import suites
+
+    return list(dict.fromkeys(t.category for t in suites.get("synthetic-logic").tasks))
+
+
+def _check_scenario(category: str) -> None:
+    if category not in scenarios():
+        raise gr.Error(f"Unknown scenario {category!r}; choose one of: {', '.join(scenarios())}")
 
 
 def _caption_model(category: str, progress):
-    if category not in SCENARIOS:
-        raise gr.Error(f"Unknown scenario {category!r}; choose one of: {', '.join(SCENARIOS)}")
+    _check_scenario(category)
     progress(0.0, desc=f"loading caption_knn for {category} (first use fits it: about a minute)")
     return examples.fitted_model("caption_knn", category, progress=lambda f, d: progress(f, desc=f"fitting: {d}"))
 
@@ -108,8 +119,7 @@ RULE_COLOURS = [(230, 25, 75), (60, 180, 75), (0, 130, 200), (245, 130, 48), (14
 
 def load_rules(category: str, progress=gr.Progress()) -> str:
     """The rule file LogSAD mined from the scenario's normals, for editing."""
-    if category not in SCENARIOS:
-        raise gr.Error(f"Unknown scenario {category!r}; choose one of: {', '.join(SCENARIOS)}")
+    _check_scenario(category)
     progress(0.0, desc=f"fitting logsad on {category} (first use only)")
     return examples.fitted_model("logsad", category).model.rules_yaml()
 
@@ -132,8 +142,7 @@ def check_rules(image, category: str, text: str, progress=gr.Progress()):
 
     if image is None:
         raise gr.Error("Upload an image or click an example first.")
-    if category not in SCENARIOS:
-        raise gr.Error(f"Unknown scenario {category!r}; choose one of: {', '.join(SCENARIOS)}")
+    _check_scenario(category)
     try:
         rgb = to_rgb_array(image)
         fitted = examples.fitted_model("logsad", category)
@@ -204,9 +213,8 @@ def fit_own(files, method: str, progress=gr.Progress()):
 
 
 MAX_CANDIDATES = 16
-SHAPES = ["unknown", "Rectangle", "Line", "Polygon", "Ellipse", "Hollow Ellipse", "Random Brush", "Perlin Noise",
-          "Foreground Mask"]
-SIZES = ["unknown", "Small", "Medium", "Large"]
+SHAPES = [prior.UNKNOWN, *prior.SHAPES]
+SIZES = [prior.UNKNOWN, *prior.SIZES]
 
 
 @on_gpu
@@ -395,7 +403,7 @@ def build_app() -> gr.Blocks:
             with gr.Row():
                 with gr.Column():
                     c_image = gr.Image(label="Image", type="numpy", image_mode="RGB")
-                    c_category = gr.Dropdown(SCENARIOS, value="Fruits", label="Scenario (fitted on its normals)")
+                    c_category = gr.Dropdown(scenarios(), value="Fruits", label="Scenario (fitted on its normals)")
                     c_run = gr.Button("Caption and score", variant="primary")
                 with gr.Column():
                     c_caption = gr.Textbox(label="Caption (edit it, then score the text)", lines=4)
@@ -415,7 +423,7 @@ def build_app() -> gr.Blocks:
                         "to an image. Saved rule sets live in your session only.")
             with gr.Row():
                 with gr.Column():
-                    r_category = gr.Dropdown(SCENARIOS, value="Fruits", label="Scenario")
+                    r_category = gr.Dropdown(scenarios(), value="Fruits", label="Scenario")
                     r_load = gr.Button("Load the mined rules")
                     r_text = gr.Code(language="yaml", label="Rule file", lines=22)
                     r_valid = gr.Markdown()
