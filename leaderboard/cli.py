@@ -123,7 +123,8 @@ def cmd_run_suite(args: argparse.Namespace) -> int:
     from leaderboard.run_suite import run_suite, summary_table
 
     rows = run_suite(args.name, args.method, out=args.out, config=_read_config(args.config), data_root=args.data_root,
-                     tier=args.tier, categories=_csv(args.categories), conditions=_csv(args.conditions))
+                     tier=args.tier, categories=_csv(args.categories), conditions=_csv(args.conditions),
+                     save_maps=args.save_maps)
     rows = [r for r in rows if r["suite"] == args.name and r["method"] == args.method]
     print(summary_table(rows), file=sys.stderr)
     if any(r["metrics"].get("image_auroc_structural") is not None for r in rows):
@@ -157,6 +158,20 @@ def cmd_submit(args: argparse.Namespace) -> int:
         print(f"queued {sub.display_name!r} as {res.id}", file=sys.stderr)
     else:
         print(f"identical to submission {res.id} ({res.state}); not queued again", file=sys.stderr)
+    return 0
+
+
+def cmd_submit_maps(args: argparse.Namespace) -> int:
+    from leaderboard.board.map_submission import submit_maps_to
+
+    meta = Path(args.meta)
+    if not meta.is_file():
+        raise FileNotFoundError(f"--meta {meta}: no such file")
+    res = submit_maps_to(_queue(args), args.zip, meta.read_text(encoding="utf-8"), args.suite)
+    print(res["id"])
+    verb = "stored" if res["created"] else "identical to an existing submission, not stored again:"
+    print(f"{verb} {res['display_name']!r} ({res['source']}, tier {res['tier']}) on {res['n_tasks']} task(s) of "
+          f"{res['suite']}: score {res['score']:.3f}, rank {res['rank']} of {res['of']}", file=sys.stderr)
     return 0
 
 
@@ -223,7 +238,11 @@ def cmd_seed_baselines(args: argparse.Namespace) -> int:
 def cmd_reproduce(args: argparse.Namespace) -> int:
     from leaderboard.board.worker import reproduce
 
-    problems = reproduce(_queue(args), args.id, tolerance=args.tolerance, data_roots=_data_roots(args.data_root))
+    queue = _queue(args)
+    if queue.get(args.id)["spec"].get("kind") == "maps":
+        raise ValueError(f"{args.id} was scored from submitted maps; none of its code runs here, so there is nothing "
+                         "to rerun")
+    problems = reproduce(queue, args.id, tolerance=args.tolerance, data_roots=_data_roots(args.data_root))
     if problems:
         print("\n".join(problems))
         print(f"{args.id}: NOT reproduced within {args.tolerance:g} ({len(problems)} differences)", file=sys.stderr)
@@ -286,6 +305,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--tier", choices=["auto", "embedded", "full"])
     s.add_argument("--categories", help="comma-separated subset of the suite's categories")
     s.add_argument("--conditions", help="comma-separated subset of the suite's conditions")
+    s.add_argument("--save-maps", help="write the maps of the tasks run as <condition>/<category>/test/... under "
+                   "this folder, the layout `submit-maps` reads once zipped")
     s.add_argument("--out", required=True, help="JSON-lines results file (appended; finished tasks are skipped)")
     s.set_defaults(func=cmd_run_suite)
 
@@ -295,6 +316,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("file")
     s.add_argument("--db", help=db_help)
     s.set_defaults(func=cmd_submit)
+
+    s = sub.add_parser("submit-maps", help="score a zip of anomaly maps made elsewhere on a public-test suite and "
+                       "rank it (no code runs)")
+    s.add_argument("--zip", required=True, help="<condition>/<category>/test/<defect_type>/<image_id>.tiff maps, "
+                   "optional <condition>/<category>/scores.csv")
+    s.add_argument("--meta", required=True, help="YAML: name, submitter, framework, paper and/or code, "
+                   "optional description, categories, conditions")
+    s.add_argument("--suite", required=True, help="a suite with public test images (the generated ones)")
+    s.add_argument("--db", help=db_help)
+    s.set_defaults(func=cmd_submit_maps)
 
     s = sub.add_parser("worker", help="run queued submissions, one stored task at a time")
     s.add_argument("--once", action="store_true", help="run at most one job, then exit")

@@ -3,6 +3,10 @@
 Each finished task is appended and fsync'd before the next starts, so a killed run
 loses at most the task in flight and a rerun skips what is done. One fit serves all
 test conditions that share the same normals.
+
+`save_maps` writes the maps of the tasks this call runs (not of those it skips) under
+`<save_maps>/<condition>[/<N>-shot]/<category>/test/<defect_type>/<image_id>.tiff`, the
+layout of a map submission, so the folder's contents zip straight into one.
 """
 from __future__ import annotations
 
@@ -78,6 +82,7 @@ def run_suite(
     tier: Optional[str] = None,
     categories: Optional[list[str]] = None,
     conditions: Optional[list[str]] = None,
+    save_maps: Optional[str | Path] = None,
     progress: bool = True,
 ) -> list[dict[str, Any]]:
     """Evaluate `method` on the suite's tasks; returns every row in `out`, old and new."""
@@ -103,7 +108,7 @@ def run_suite(
         for task in group:
             result = evaluate(method, data=root, category=category, config=config, tier=tier_name,
                               condition=task.condition, train_condition=train_condition, progress=progress,
-                              fitted=fitted)
+                              fitted=fitted, save_maps=Path(save_maps) / task.maps_root if save_maps else None)
             result.update(
                 suite=suite.name,
                 suite_version=suite.version,

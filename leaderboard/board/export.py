@@ -19,6 +19,8 @@ from leaderboard.board.queue import Queue
 
 METRICS = ["image_auroc", "image_auroc_logical", "image_auroc_structural", "pixel_auroc", "aupro", "spro", "f1_max"]
 PARQUET_NAME = "data/results.parquet"
+SUMMARY_COLUMNS = ["rank", "display_name", "method", "suite", "tier", "source", "score", "pixel_auroc", "n_tasks",
+                   "submission_id", "submitter"]
 
 
 def to_frame(queue: Queue) -> pd.DataFrame:
@@ -29,6 +31,7 @@ def to_frame(queue: Queue) -> pd.DataFrame:
             "submission_id": r["submission_id"], "display_name": r["display_name"], "submitter": r["submitter"],
             "method": r["method"], "suite": r["suite"], "suite_version": r["suite_version"], "task": r["task"],
             "category": r["category"], "condition": r["condition"], "tier": r["tier"],
+            "source": r["result"].get("source", store.RUN_HERE),
             "config_hash": r["config_hash"], "git_commit": r["git_commit"],
             "seed_suite": r["seeds"].get("suite"), "seed_method": r["seeds"].get("method"),
             "fit_s": r["timing"].get("fit_s"), "predict_ms_per_image": r["timing"].get("predict_ms_per_image"),
@@ -60,16 +63,14 @@ def summary(queue: Queue, suite: Optional[str] = None) -> pd.DataFrame:
     if suite:
         frame = frame[frame["suite"] == suite]
     if frame.empty:
-        return pd.DataFrame(columns=["rank", "display_name", "method", "suite", "tier", "score", "n_tasks",
-                                     "submission_id", "submitter"])
+        return pd.DataFrame(columns=SUMMARY_COLUMNS)
     frame = frame.assign(score=frame["image_auroc_logical"].fillna(frame["image_auroc"]))
-    table = (frame.groupby(["submission_id", "display_name", "submitter", "method", "suite", "tier"], as_index=False)
+    table = (frame.groupby(["submission_id", "display_name", "submitter", "method", "suite", "tier", "source"],
+                           as_index=False)
              .agg(score=("score", "mean"), n_tasks=("task", "count"), pixel_auroc=("pixel_auroc", "mean")))
     table = table.sort_values(["suite", "score"], ascending=[True, False], na_position="last")
     table.insert(0, "rank", table.groupby("suite").cumcount() + 1)
-    cols = ["rank", "display_name", "method", "suite", "tier", "score", "pixel_auroc", "n_tasks", "submission_id",
-            "submitter"]
-    return table[cols].reset_index(drop=True)
+    return table[SUMMARY_COLUMNS].reset_index(drop=True)
 
 
 def render(table: pd.DataFrame, fmt: str) -> str:

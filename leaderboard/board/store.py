@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import sqlite3
 import subprocess
 import time
 from pathlib import Path
@@ -19,6 +20,8 @@ from leaderboard.board import db
 from leaderboard.board.queue import Job, Queue
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# Where a row's numbers come from, read from its `evaluate` JSON's `source` (absent: run here).
+RUN_HERE, MAPS_SUBMITTED = "run here", "maps submitted"
 
 
 @functools.lru_cache(maxsize=1)
@@ -41,21 +44,26 @@ def done_task_ids(queue: Queue, submission_id: str) -> set[str]:
     return {r[0] for r in rows}
 
 
+def insert(c: sqlite3.Connection, submission_id: str, worker: str, row: dict[str, Any], *, config_hash: str) -> bool:
+    """Inside the caller's transaction: one task's result row; False if it was already stored."""
+    timing = dict(row.get("timing") or {})
+    seeds = {"suite": row.get("seed"), "method": (row.get("config") or {}).get("seed")}
+    cur = c.execute(
+        "INSERT OR IGNORE INTO results (submission_id, task_id, suite, suite_version, task, category, condition, "
+        "tier, method, config_hash, git_commit, seeds_json, timing_json, metrics_json, result_json, worker, "
+        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (submission_id, row["task_id"], row["suite"], row["suite_version"], row["task"], row["category"],
+         row["condition"], row["tier"], row["method"], config_hash, project_commit(), json.dumps(seeds),
+         json.dumps(timing), json.dumps(row["metrics"]), json.dumps(row), worker, time.time()),
+    )
+    return cur.rowcount == 1
+
+
 def record(queue: Queue, job: Job, row: dict[str, Any], *, config_hash: str) -> bool:
     """Store one task's result in one transaction; False if it was already stored."""
-    timing = dict(row.get("timing", {}))
-    seeds = {"suite": row.get("seed"), "method": row.get("config", {}).get("seed")}
     with db.transaction(queue.conn) as c:
         queue.assert_owner(c, job)
-        cur = c.execute(
-            "INSERT OR IGNORE INTO results (submission_id, task_id, suite, suite_version, task, category, condition, "
-            "tier, method, config_hash, git_commit, seeds_json, timing_json, metrics_json, result_json, worker, "
-            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (job.id, row["task_id"], row["suite"], row["suite_version"], row["task"], row["category"],
-             row["condition"], row["tier"], row["method"], config_hash, project_commit(), json.dumps(seeds),
-             json.dumps(timing), json.dumps(row["metrics"]), json.dumps(row), job.worker, time.time()),
-        )
-    return cur.rowcount == 1
+        return insert(c, job.id, job.worker, row, config_hash=config_hash)
 
 
 def results(queue: Queue, submission_id: Optional[str] = None, *, finished_only: bool = True) -> list[dict[str, Any]]:

@@ -41,6 +41,13 @@ class Task(BaseModel):
         shots = f"/{self.shots}-shot" if self.shots else ""
         return f"{self.category}/{self.reported_condition}{shots}"
 
+    @property
+    def maps_root(self) -> str:
+        """`<condition>[/<N>-shot]`: the folder of a map submission (and of `run-suite --save-maps`) whose
+        subtree is this task's maps in the official layout, `<category>/test/<defect_type>/<image_id>.tiff`."""
+        shots = f"/{self.shots}-shot" if self.shots else ""
+        return f"{self.reported_condition}{shots}"
+
 
 class Suite(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -53,6 +60,8 @@ class Suite(BaseModel):
     seed: int = 0
     size: int = 256
     layout: Optional[str] = None  # for data_root suites: the expected layout
+    # Test images anyone can get, so maps made elsewhere may be submitted; unset: true for generated suites.
+    public_test: Optional[bool] = None
     hub_dataset: Optional[str] = None  # a Hub dataset repo to fetch into data_root when reachable
     hub_revision: Optional[str] = None
     where_to_get: Optional[str] = None  # one line for a missing data root
@@ -67,6 +76,8 @@ class Suite(BaseModel):
     def _expand(self) -> "Suite":
         if self.source == "generated" and not self.generator:
             raise ValueError("a generated suite needs 'generator'")
+        if self.public_test is None:
+            self.public_test = self.source == "generated"
         if not self.tasks:
             if not self.categories:
                 raise ValueError("give 'tasks' or 'categories'")
