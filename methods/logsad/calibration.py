@@ -19,14 +19,17 @@ class Calibrator:
     std: float = 1.0
 
     @classmethod
-    def fit(cls, scores: list[float] | np.ndarray, floor: float = 1e-6) -> "Calibrator":
+    def fit(cls, scores: list[float] | np.ndarray, floor: float = 1e-6, few: int = 5) -> "Calibrator":
         s = np.asarray(scores, dtype=np.float64)
         if s.size == 0:
             raise ValueError("calibration needs at least one normal score")
         mean = float(s.mean())
         std = float(s.std(ddof=1)) if s.size > 1 else 0.0
-        # One or two normals understate the spread; never let σ collapse below a share of μ.
-        std = max(std, 0.1 * abs(mean), floor)
+        # A handful of normals understates the spread: then σ is at least a tenth of μ. With more,
+        # the measured σ stands (the floor would flatten the patch detector against the others).
+        if s.size < few:
+            std = max(std, 0.1 * abs(mean))
+        std = max(std, floor)
         return cls(mean, std)
 
     def z(self, s: np.ndarray | float) -> np.ndarray | float:

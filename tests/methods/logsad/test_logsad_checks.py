@@ -98,6 +98,8 @@ def test_calibration_is_zscore_then_sigmoid():
     assert cal(1e9) < 1.0  # a broken rule (1.0) always outranks a calibrated score
     single = Calibrator.fit([4.0], floor=0.01)
     assert single.std == pytest.approx(0.4)  # one normal: σ floored at a tenth of μ
+    many = Calibrator.fit([4.0, 4.1, 3.9, 4.0, 4.05, 3.95])
+    assert many.std == pytest.approx(np.std([4.0, 4.1, 3.9, 4.0, 4.05, 3.95], ddof=1))  # enough normals: measured σ
     with pytest.raises(ValueError):
         Calibrator.fit([])
 
