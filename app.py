@@ -6,8 +6,10 @@ models load on the first request that needs them, once per process.
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import os
+from pathlib import Path
 
 import gradio as gr
 import numpy as np
@@ -35,36 +37,252 @@ DEFAULT_METHOD = "patchcore"
 
 
 OWN = "your normals"
+MINED = "mined from the normals"
+EXAMPLE_RULES = "bundled example rules"
+SAVED = "saved: "  # prefix of a session's saved rule set in the Detect tab's rule choices
+RULES_DIR = Path(__file__).parent / "examples" / "rules"
+MAX_BATCH = 200
+BATCH_CHUNK = 8  # images per predict call: the backbone runs batched, the progress bar still moves
+MAX_GALLERY = 24  # heat maps kept per session for the batch gallery
+MAX_RULE_MODELS = 4  # logsad refits with rule sets kept per session
+CSV_COLUMNS = ["file", "score", "decision", "threshold", "class_name", "explanation"]
+PALETTE = [(230, 25, 75), (60, 180, 75), (0, 130, 200), (245, 130, 48), (145, 30, 180), (70, 240, 240),
+           (240, 50, 230), (210, 245, 60)]
 
 
-@on_gpu
-def detect(image, method: str, category: str, own=None, progress=gr.Progress()):
-    """Score one image with `method` fitted on the bundled `category`: (score, heat map, explanation)."""
-    if image is None:
-        raise gr.Error("Upload an image or click an example first.")
+def _rgb(image) -> np.ndarray:
+    try:
+        return to_rgb_array(image)
+    except ImageError as exc:
+        raise gr.Error(str(exc)) from None
+
+
+def rule_choices(saved: dict | None) -> list[str]:
+    return [MINED, EXAMPLE_RULES, *(SAVED + name for name in sorted(saved or {}))]
+
+
+def _rule_text(rules: str, category: str, saved: dict | None) -> str:
+    """The YAML of the rule set picked in Detect: a bundled example file or one saved in this session."""
+    if rules == EXAMPLE_RULES:
+        path = RULES_DIR / f"{category}.yaml"
+        if not path.is_file():
+            have = ", ".join(sorted(p.stem for p in RULES_DIR.glob("*.yaml")))
+            raise gr.Error(f"No bundled rule file for {category!r}; there is one for: {have}")
+        return path.read_text()
+    if rules.startswith(SAVED):
+        name = rules[len(SAVED):]
+        if name not in (saved or {}):
+            raise gr.Error(f"No saved rule set {name!r} in this session; save one in the Match-of-thought rules tab.")
+        return saved[name]
+    raise gr.Error(f"Unknown rule set {rules!r}; choose one of: {', '.join(rule_choices(saved))}")
+
+
+def _fit_with_rules(category: str, text: str, progress) -> examples.FittedModel:
+    """LogSAD fitted on the category's normals with a given rule file instead of mining one."""
+    import tempfile
+
+    from methods.logsad import rules as rulefile
+
+    try:
+        rulefile.loads(text, "rule set")
+    except rulefile.RuleFileError as exc:
+        raise gr.Error(str(exc)) from None
+    normals = sorted((examples.example_dataset(category) / "train" / "good").glob("*.png"))
+    with tempfile.TemporaryDirectory(prefix="rules-") as tmp:
+        path = Path(tmp) / "rules.yaml"
+        path.write_text(text)
+        return examples.fit_calibrated("logsad", normals, config={"rules": str(path)},
+                                       progress=lambda f, d: progress(f, desc=f"fitting logsad with your rules: {d}"))
+
+
+def _fitted_for(method: str, category: str, own, rules: str, saved: dict | None, models: dict | None, progress):
+    """The fitted model a detect uses, and this session's rule-set models (a refit is kept for the session)."""
     if method not in methods.available():
         raise gr.Error(f"Unknown method {method!r}; available: {', '.join(methods.available())}")
     if category != OWN and category not in examples.bundled_categories():
         raise gr.Error(f"Unknown category {category!r}; bundled: {', '.join(examples.bundled_categories())}")
-    try:
-        rgb = to_rgb_array(image)
-    except ImageError as exc:
-        raise gr.Error(str(exc)) from None
+    models = dict(models or {})
+    with_rules = method == "logsad" and rules and rules != MINED
     if category == OWN:
         if own is None or own.model.name != method:
             raise gr.Error(f"Fit {method} on your normals first (the 'Fit on your own normals' panel).")
-        fitted = own
-    else:
-        progress(0.0, desc=f"loading {method} for {category}")
-        fitted = examples.fitted_model(method, category, progress=lambda f, d: progress(f, desc=f"fitting: {d}"))
+        if with_rules:
+            raise gr.Error("Rule sets apply to the bundled categories; logsad fitted on your normals mines its own.")
+        return own, models
+    if with_rules:
+        text = _rule_text(rules, category, saved)
+        key = f"{category}:{hashlib.sha256(text.encode()).hexdigest()}"
+        if key not in models:
+            progress(0.0, desc=f"fitting logsad on {category} with the rule set (once per session and rule set)")
+            while len(models) >= MAX_RULE_MODELS:  # bounds a session's memory: the oldest refit goes
+                models.pop(next(iter(models)))
+            models[key] = _fit_with_rules(category, text, progress)
+        return models[key], models
+    progress(0.0, desc=f"loading {method} for {category}")
+    return examples.fitted_model(method, category, progress=lambda f, d: progress(f, desc=f"fitting: {d}")), models
+
+
+def _row(name: str, pred) -> dict:
+    return {"file": name, "score": round(float(pred.score), 4), "class_name": pred.class_name or "",
+            "explanation": pred.explanation}
+
+
+def _shown(fitted, method: str, rows: list[dict], **views) -> dict:
+    """What a session keeps of its latest detection, so the threshold re-decides without the model."""
+    return {"method": method, "threshold": fitted.threshold, "normal_scores": list(fitted.normal_scores),
+            "rows": rows, **views}
+
+
+def _decision(shown: dict, row: dict, threshold: float) -> str:
+    if row["score"] is None:
+        return f"unreadable: {row['explanation']}"
+    verdict = "ANOMALOUS" if row["score"] > threshold else "normal"
+    default = shown["threshold"]
+    origin = (f"the highest of {len(shown['normal_scores'])} held-out normal images" if threshold == default
+              else f"set by you; the default is {default:.3f}")
+    return f"{verdict}: score {row['score']:.3f} (threshold {threshold:.3f}, {origin}). {row['explanation']}".strip()
+
+
+@on_gpu
+def detect(image, method: str, category: str, own=None, rules: str = MINED, saved=None, models=None,
+           progress=gr.Progress()):
+    """Score one image with `method` fitted on the bundled `category`: (score, heat map, decision)."""
+    if image is None:
+        raise gr.Error("Upload an image or click an example first.")
+    rgb = _rgb(image)
+    fitted, models = _fitted_for(method, category, own, rules, saved, models, progress)
     pred = fitted.model.predict([rgb])[0]
     overlay = heatmap_overlay(rgb, pred.anomaly_map, *fitted.map_range)
-    verdict = "ANOMALOUS" if pred.score > fitted.threshold else "normal"
-    text = (
-        f"{verdict}: score {pred.score:.3f} (threshold {fitted.threshold:.3f}, the highest of "
-        f"{len(fitted.normal_scores)} held-out normal images). {pred.explanation}".strip()
-    )
-    return round(float(pred.score), 4), overlay, text
+    row = _row("this image", pred)
+    shown = _shown(fitted, method, [row], image=rgb, class_map=pred.class_map,
+                   class_names=pred.details.get("class_names"))
+    return row["score"], overlay, _decision(shown, row, fitted.threshold), shown, models
+
+
+@on_gpu
+def detect_batch(files, method: str, category: str, own=None, rules: str = MINED, saved=None, models=None,
+                 progress=gr.Progress()):
+    """Score many images: (results table, CSV); an unreadable file is a row saying why, not a failed batch."""
+    paths = [str(getattr(f, "name", f)) for f in (files if isinstance(files, list) else [files] if files else [])]
+    if not paths:
+        raise gr.Error("Upload one or more images.")
+    if len(paths) > MAX_BATCH:
+        raise gr.Error(f"{len(paths)} files, over the limit of {MAX_BATCH} per batch; use the CLI for more.")
+    fitted, models = _fitted_for(method, category, own, rules, saved, models, progress)
+    rows, gallery = [], []
+    for start in range(0, len(paths), BATCH_CHUNK):
+        progress(start / len(paths), desc=f"scoring images {start + 1}-{min(start + BATCH_CHUNK, len(paths))}")
+        chunk = []  # (name, image or None, why not)
+        for path in paths[start:start + BATCH_CHUNK]:
+            try:
+                chunk.append((Path(path).name, to_rgb_array(path), ""))
+            except ImageError as exc:
+                chunk.append((Path(path).name, None, str(exc)))
+        readable = [rgb for _, rgb, _ in chunk if rgb is not None]
+        preds = iter(fitted.model.predict(readable) if readable else [])
+        for name, rgb, why in chunk:
+            if rgb is None:
+                rows.append({"file": name, "score": None, "class_name": "", "explanation": why})
+                continue
+            pred = next(preds)
+            rows.append(_row(name, pred))
+            if len(gallery) < MAX_GALLERY:
+                gallery.append((heatmap_overlay(rgb, pred.anomaly_map, *fitted.map_range), f"{name}: {pred.score:.3f}"))
+    if all(r["score"] is None for r in rows):
+        raise gr.Error(f"None of the {len(rows)} files is a readable image; first: {rows[0]['explanation']}")
+    shown = _shown(fitted, method, rows, gallery=gallery)
+    table, csv_path = _batch_outputs(shown, fitted.threshold)
+    return table, csv_path, shown, models
+
+
+def _batch_outputs(shown: dict, threshold: float):
+    """The detections as a table and a CSV file, decided at `threshold`."""
+    import tempfile
+
+    import pandas as pd
+
+    table = pd.DataFrame([{**r, "decision": ("unreadable" if r["score"] is None else
+                                             "ANOMALOUS" if r["score"] > threshold else "normal"),
+                           "threshold": round(threshold, 4)} for r in shown["rows"]], columns=CSV_COLUMNS)
+    out = tempfile.NamedTemporaryFile(prefix="detections-", suffix=".csv", delete=False)
+    table.to_csv(out, index=False)
+    out.close()
+    return table, out.name
+
+
+def _scored(shown: dict) -> list[tuple[str, float]]:
+    return [(r["file"], r["score"]) for r in shown["rows"] if r["score"] is not None]
+
+
+def _histogram(shown: dict, threshold: float):
+    from leaderboard.visualize import score_histogram
+
+    return score_histogram(shown["normal_scores"], _scored(shown), threshold)
+
+
+def _batch_summary(shown: dict, threshold: float) -> str:
+    scores = [s for _, s in _scored(shown)]
+    flagged = sum(s > threshold for s in scores)
+    unreadable = len(shown["rows"]) - len(scores)
+    return (f"{flagged} of {len(scores)} images ANOMALOUS at threshold {threshold:.3f}"
+            + (f"; {unreadable} unreadable" if unreadable else "") + " (table and CSV below).")
+
+
+def _decision_text(shown: dict, threshold: float) -> str:
+    return _decision(shown, shown["rows"][0], threshold) if "image" in shown else _batch_summary(shown, threshold)
+
+
+def _class_views(shown: dict):
+    """The class map with a legend where the method classifies; otherwise a note saying it does not."""
+    class_map, rows = shown.get("class_map"), shown["rows"]
+    names = [r["class_name"] for r in rows if r["class_name"]]
+    label = f"**Class: {names[0]}**" if len(rows) == 1 and names else ""
+    if class_map is None:
+        if "image" in shown:
+            note = f"{shown['method']} gives no class map (it does not classify pixels). {label}".strip()
+        else:
+            note = "Classes per image: see the class_name column." if names else ""
+        return gr.update(value=None, visible=False), note
+    given = list(shown.get("class_names") or [])
+    if not given or given[0].lower() not in ("normal", "good"):  # UniADC lists only the defect classes: 1 is the first
+        given = ["normal", *given]
+    layers, colours = [], {}
+    for k in sorted(int(v) for v in np.unique(class_map) if v > 0):
+        name = given[k] if k < len(given) else f"class {k}"
+        layers.append((class_map == k, name))
+        colours[name] = "#%02x%02x%02x" % PALETTE[(k - 1) % len(PALETTE)]
+    note = label + ("" if layers else " (no anomalous pixels classified)")
+    return gr.update(value=(shown["image"], layers), color_map=colours, visible=True), note
+
+
+def show_detection(shown: dict | None):
+    """Everything a detection shows besides score, heat map and decision: threshold, classes, histogram, table."""
+    if not shown:
+        raise gr.Error("Detect first.")
+    threshold = shown["threshold"]
+    values = shown["normal_scores"] + [s for _, s in _scored(shown)]
+    lo, hi = min(values), max(values)
+    pad = max(hi - lo, 1e-3) * 0.1
+    slider = gr.update(minimum=round(lo - pad, 4), maximum=round(hi + pad, 4), value=round(threshold, 4),
+                       step=round((hi - lo + 2 * pad) / 200, 6))
+    class_map, class_note = _class_views(shown)
+    table, csv_path = _batch_outputs(shown, threshold)
+    gallery = gr.update(value=shown.get("gallery") or None, visible=bool(shown.get("gallery")))
+    return (slider, _decision_text(shown, threshold), class_map, class_note, _histogram(shown, threshold), table,
+            csv_path, gallery)
+
+
+def clear_single():
+    """After a batch, the single image's score and heat map belong to an older run: empty them."""
+    return None, None
+
+
+def decide(threshold: float, shown: dict | None):
+    """Re-decide the latest detection at another threshold, without running the model again."""
+    if not shown:
+        raise gr.Error("Detect first: the threshold decides the latest detection of this session.")
+    table, csv_path = _batch_outputs(shown, float(threshold))
+    return _decision_text(shown, float(threshold)), _histogram(shown, float(threshold)), table, csv_path
 
 
 @functools.lru_cache(maxsize=1)
@@ -97,11 +315,7 @@ def caption(image, category: str, progress=gr.Progress()):
     """Image → structured caption, logical score, nearest normal caption, differing attributes."""
     if image is None:
         raise gr.Error("Upload an image or click an example first.")
-    try:
-        rgb = to_rgb_array(image)
-    except ImageError as exc:
-        raise gr.Error(str(exc)) from None
-    return _caption_outputs(_caption_model(category, progress).model.predict([rgb])[0])
+    return _caption_outputs(_caption_model(category, progress).model.predict([_rgb(image)])[0])
 
 
 def score_text(text: str, category: str, progress=gr.Progress()):
@@ -111,10 +325,6 @@ def score_text(text: str, category: str, progress=gr.Progress()):
     except ValueError as exc:
         raise gr.Error(str(exc)) from None
     return _caption_outputs(pred)[1:]
-
-
-RULE_COLOURS = [(230, 25, 75), (60, 180, 75), (0, 130, 200), (245, 130, 48), (145, 30, 180), (70, 240, 240),
-                (240, 50, 230), (210, 245, 60)]
 
 
 def load_rules(category: str, progress=gr.Progress()) -> str:
@@ -154,7 +364,7 @@ def check_rules(image, category: str, text: str, progress=gr.Progress()):
     shown = rgb.copy()
     names = sorted(set(labels))
     for comp, label in zip(comps, labels):
-        colour = (255, 0, 0) if label == "unknown" else RULE_COLOURS[names.index(label) % len(RULE_COLOURS)]
+        colour = (255, 0, 0) if label == "unknown" else PALETTE[names.index(label) % len(PALETTE)]
         shown = outline(shown, comp.mask, colour, 2)
         ys, xs = np.nonzero(comp.mask)
         if len(xs):
@@ -165,8 +375,8 @@ def check_rules(image, category: str, text: str, progress=gr.Progress()):
     return shown, table, f"{len(comps)} components; {broken} of {len(results)} rules broken"
 
 
-def save_rules(name: str, text: str, saved: dict | None):
-    """Keep a named rule set in this session (validated first)."""
+def save_rules(name: str, text: str, saved: dict | None = None):
+    """Keep a named rule set in this session (validated first); Detect offers it for logsad."""
     import re as _re
 
     verdict = validate_rules(text)
@@ -176,7 +386,9 @@ def save_rules(name: str, text: str, saved: dict | None):
         raise gr.Error("Name the rule set with letters, digits, '.', '_' or '-' (at most 64).")
     saved = dict(saved or {})
     saved[name] = text
-    return saved, gr.update(choices=sorted(saved), value=name), f"saved {name!r} ({len(saved)} rule sets this session)"
+    return (saved, gr.update(choices=sorted(saved), value=name),
+            f"saved {name!r} ({len(saved)} rule sets this session); Detect with logsad offers it as '{SAVED}{name}'",
+            gr.update(choices=rule_choices(saved)))
 
 
 def pick_rules(name: str, saved: dict | None) -> str:
@@ -279,6 +491,60 @@ def leaderboard_table(suite: str = "", method: str = "", tier: str = "", search:
     return table.round(4)
 
 
+def leaderboard_charts(suite: str = "", method: str = "", tier: str = "", search: str = ""):
+    """Per-condition robustness and logical vs structural, over the runs the filtered table shows."""
+    from leaderboard.board import export
+    from leaderboard.visualize import logical_vs_structural_chart, robustness_chart
+
+    shown = leaderboard_table(suite, method, tier, search)[["submission_id", "suite"]].drop_duplicates()
+    frame = export.to_frame(_queue()).merge(shown, on=["submission_id", "suite"])
+    return robustness_chart(frame), logical_vs_structural_chart(frame)
+
+
+def run_detail(submission_id: str):
+    """One run: its mean metrics and provenance, its per-task rows, and the submission (config) it ran."""
+    import pandas as pd
+
+    from leaderboard.board import export, store
+
+    queue = _queue()
+    try:
+        info = queue.get(submission_id.strip())
+    except (KeyError, ValueError) as exc:
+        raise gr.Error(str(exc)) from None
+    rows = store.results(queue, info["id"], finished_only=False)
+    tasks = pd.DataFrame([{"suite": r["suite"], "task": r["task"], "condition": r["condition"], "tier": r["tier"],
+                           **{m: r["metrics"].get(m) for m in export.METRICS},
+                           "fit_s": r["timing"].get("fit_s"), "predict_ms": r["timing"].get("predict_ms_per_image")}
+                          for r in rows], columns=_task_columns())
+    metrics = {
+        "submission_id": info["id"], "display_name": info["display_name"], "method": info["method"],
+        "state": info["state"], "n_tasks": len(rows),
+        "mean": {m: (round(float(tasks[m].mean()), 4) if tasks[m].notna().any() else None) for m in export.METRICS},
+        "suites": sorted({f"{r['suite']}@v{r['suite_version']}" for r in rows}),
+        "git_commits": sorted({r["git_commit"] for r in rows}),
+        "config_hashes": sorted({r["config_hash"] for r in rows}),
+    }
+    return metrics, tasks.round(4), yaml.safe_dump(info["spec"], sort_keys=False, allow_unicode=True)
+
+
+def _task_columns() -> list[str]:
+    from leaderboard.board.export import METRICS
+
+    return ["suite", "task", "condition", "tier", *METRICS, "fit_s", "predict_ms"]
+
+
+def pick_run(table, evt: gr.SelectData):
+    """A click on a leaderboard row opens that run's detail."""
+    import pandas as pd
+
+    frame = table if isinstance(table, pd.DataFrame) else pd.DataFrame(table["data"], columns=table["headers"])
+    if frame.empty or "submission_id" not in frame:
+        raise gr.Error("No run in the table yet.")
+    run = str(frame.iloc[evt.index[0]]["submission_id"])
+    return (run, *run_detail(run))
+
+
 def submit(yaml_text: str):
     """Queue a declarative submission (YAML); returns its id and state."""
     from leaderboard.board import submission
@@ -347,13 +613,22 @@ def build_app() -> gr.Blocks:
             f"# Anomaly detection hub\nStructural and logical anomaly detection for visual inspection. "
             f"**Tier: {tier}** ({why})."
         )
+        own_model = gr.State(None)  # per visitor: one session's model never reaches another
+        rule_sets = gr.State({})  # this session's saved rule sets: name -> YAML
+        rule_models = gr.State({})  # logsad fitted with this session's rule sets
+        shown = gr.State(None)  # the latest detection, for the threshold slider
         with gr.Tab("Detect"):
             with gr.Row():
                 with gr.Column():
                     image = gr.Image(label="Image", type="numpy", image_mode="RGB")
                     method = gr.Dropdown(methods.available(), value=DEFAULT_METHOD, label="Method")
                     category = gr.Dropdown(categories + [OWN], value=categories[0], label="Fitted on")
+                    d_rules = gr.Dropdown(rule_choices({}), value=MINED, allow_custom_value=True,
+                                          label="Rule set (logsad only; save your own in the rules tab)")
                     run = gr.Button("Detect", variant="primary")
+                    with gr.Accordion("Many images", open=False):
+                        batch_files = gr.File(label="Images to score", file_count="multiple", file_types=["image"])
+                        run_batch = gr.Button("Detect all")
                     with gr.Accordion("Fit on your own normals", open=False):
                         own_files = gr.File(label="Normal images, or one zip of them", file_count="multiple",
                                             file_types=["image", ".zip"])
@@ -363,14 +638,32 @@ def build_app() -> gr.Blocks:
                     score = gr.Number(label="Anomaly score (higher is more anomalous)")
                     heat = gr.Image(label="Anomaly map", type="numpy")
                     explanation = gr.Textbox(label="Decision", lines=3)
+                    threshold = gr.Slider(0, 1, value=0.5, label="Threshold (default: the highest held-out normal "
+                                                                 "score; slide to re-decide)")
+                    class_map = gr.AnnotatedImage(label="Class map", format="png", visible=False)
+                    class_note = gr.Markdown()
+                    histogram = gr.Plot(label="Held-out normal scores and this detection")
+            with gr.Row():
+                batch_table = gr.DataFrame(label="Detections", headers=CSV_COLUMNS, wrap=True)
+            with gr.Row():
+                batch_csv = gr.File(label="Download (CSV)")
+                batch_gallery = gr.Gallery(label=f"Heat maps (first {MAX_GALLERY})", columns=6, height=260,
+                                           visible=False)
             gr.Examples(
                 examples=[[str(p)] for p in _example_paths(categories[0])],
                 inputs=[image],
                 label="Examples (click one, then Detect)",
             )
-            own_model = gr.State(None)  # per visitor: one session's model never reaches another
-            run.click(detect, [image, method, category, own_model], [score, heat, explanation], api_name="detect",
-                      concurrency_limit=2)
+            views = [threshold, explanation, class_map, class_note, histogram, batch_table, batch_csv, batch_gallery]
+            run.click(detect, [image, method, category, own_model, d_rules, rule_sets, rule_models],
+                      [score, heat, explanation, shown, rule_models], api_name="detect", concurrency_limit=2
+                      ).success(show_detection, shown, views, api_name="detect_views")
+            run_batch.click(detect_batch, [batch_files, method, category, own_model, d_rules, rule_sets, rule_models],
+                            [batch_table, batch_csv, shown, rule_models], api_name="detect_batch", concurrency_limit=1
+                            ).success(show_detection, shown, views, api_visibility="private"
+                                      ).success(clear_single, None, [score, heat], api_visibility="private")
+            threshold.release(decide, [threshold, shown], [explanation, histogram, batch_table, batch_csv],
+                              api_name="decide")
             own_fit.click(fit_own, [own_files, method], [own_model, own_note], api_name="fit", concurrency_limit=1)
 
         with gr.Tab("Synthesize"):
@@ -439,14 +732,13 @@ def build_app() -> gr.Blocks:
                     r_summary = gr.Markdown()
                     r_table = gr.DataFrame(headers=["rule", "kind", "result", "measured"], label="Rules")
             gr.Examples(examples=[[str(p)] for p in _example_paths("Fruits")], inputs=[r_image])
-            r_saved = gr.State({})
             r_load.click(load_rules, r_category, r_text, api_name="load_rules", concurrency_limit=1)
             r_text.change(validate_rules, r_text, r_valid, api_name="validate_rules")
             r_apply.click(check_rules, [r_image, r_category, r_text], [r_shown, r_table, r_summary],
                           api_name="check_rules", concurrency_limit=1)
-            r_save.click(save_rules, [r_name, r_text, r_saved], [r_saved, r_saved_pick, r_saved_note],
-                         api_name=False)
-            r_saved_pick.change(pick_rules, [r_saved_pick, r_saved], r_text, api_name=False)
+            r_save.click(save_rules, [r_name, r_text, rule_sets], [rule_sets, r_saved_pick, r_saved_note, d_rules],
+                         api_name="save_rules")
+            r_saved_pick.change(pick_rules, [r_saved_pick, rule_sets], r_text, api_visibility="private")
 
         with gr.Tab("Leaderboard"):
             with gr.Row():
@@ -454,11 +746,25 @@ def build_app() -> gr.Blocks:
                 l_method = gr.Textbox(label="Method")
                 l_tier = gr.Dropdown(["", "embedded", "full"], value="", label="Tier")
                 l_search = gr.Textbox(label="Search")
-            l_table = gr.DataFrame(label="Ranked by mean logical AUROC (image AUROC where no logical split)")
+            l_table = gr.DataFrame(label="Ranked by mean logical AUROC (image AUROC where no logical split); "
+                                         "click a row for its detail", elem_id="leaderboard-table")
             l_refresh = gr.Button("Refresh")
-            l_refresh.click(leaderboard_table, [l_suite, l_method, l_tier, l_search], l_table,
-                            api_name="leaderboard_table")
-            demo.load(leaderboard_table, [l_suite, l_method, l_tier, l_search], l_table)
+            with gr.Row():
+                l_robust = gr.Plot(label="Per-condition robustness")
+                l_scatter = gr.Plot(label="Logical vs structural")
+            with gr.Accordion("Run detail", open=True):
+                l_run = gr.Textbox(label="Run (submission id; click a table row or type one, then Enter)")
+                with gr.Row():
+                    l_metrics = gr.JSON(label="Metrics (mean over tasks) and provenance")
+                    l_config = gr.Code(language="yaml", label="Submission it ran (method config included)")
+                l_tasks = gr.DataFrame(label="Per-task results", headers=_task_columns())
+            filters = [l_suite, l_method, l_tier, l_search]
+            l_refresh.click(leaderboard_table, filters, l_table, api_name="leaderboard_table").then(
+                leaderboard_charts, filters, [l_robust, l_scatter], api_name="leaderboard_charts")
+            demo.load(leaderboard_table, filters, l_table, api_visibility="private").then(
+                leaderboard_charts, filters, [l_robust, l_scatter], api_visibility="private")
+            l_table.select(pick_run, l_table, [l_run, l_metrics, l_tasks, l_config], api_visibility="private")
+            l_run.submit(run_detail, l_run, [l_metrics, l_tasks, l_config], api_name="run_detail")
             gr.Markdown("#### Submit\nA declarative YAML: a registered method, its config, the suites to run. "
                         "No submitted code runs. Examples: `examples/submissions/`.")
             with gr.Row():

@@ -1,14 +1,17 @@
 """Screenshots of every tab with real results, for the README: `python docs/screenshots.py [--data DIR]`.
 
 Starts the app on the embedded tier, drives it in headless Debian Chromium (playwright),
-and writes docs/screenshots/<tab>.png. Point --data at a leaderboard data dir with
-finished submissions (`python -m leaderboard seed-baselines` then `worker`) to show rows.
+and writes docs/screenshots/<tab>.png, plus Detect on many images and with a saved rule set.
+Point --data at a leaderboard data dir with finished submissions (`python -m leaderboard
+seed-baselines` then `worker`) to show rows, charts and a run's detail.
 """
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,7 +61,20 @@ def main() -> None:
         upload([p for p in brick if p.parent.name == "stain"][0])
         page.get_by_role("button", name="Detect", exact=True).click()
         wait_text("() => [...document.querySelectorAll('textarea')].some(t => t.value.includes('threshold'))")
+        page.locator(".js-plotly-plot").first.wait_for(state="visible", timeout=LONG)
+        page.wait_for_timeout(1500)
         page.screenshot(path=str(OUT / "detect.png"), full_page=True)
+
+        page.get_by_text("Many images").click()
+        batch = Path(tempfile.mkdtemp(prefix="batch-"))  # the examples share file names: name them by folder
+        for p in examples.example_images("brick", limit=12):
+            shutil.copy(p, batch / f"{p.parent.name}-{p.name}")
+        page.locator("[role=tabpanel]:visible input[type=file][multiple]").first.set_input_files(
+            sorted(str(p) for p in batch.iterdir()))
+        page.wait_for_timeout(2500)
+        page.get_by_role("button", name="Detect all").click()
+        wait_text("() => [...document.querySelectorAll('textarea')].some(t => t.value.includes('images ANOMALOUS'))")
+        page.screenshot(path=str(OUT / "detect-batch.png"), full_page=True)
 
         tab("Synthesize")
         upload(brick[0])
@@ -78,11 +94,30 @@ def main() -> None:
         upload(fruits[2])
         page.get_by_role("button", name="Apply the rules").click()
         wait_text("() => document.body.innerText.includes('rules broken')")
+        page.get_by_label("Save as").fill("fruits-mined")
+        page.get_by_role("button", name="Save", exact=True).click()
+        wait_text("() => document.body.innerText.includes(\"saved 'fruits-mined'\")")
         page.screenshot(path=str(OUT / "rules.png"), full_page=True)
+
+        tab("Detect")  # the saved rule set drives logsad in Detect
+        for label, value in (("Method", "logsad"), ("Fitted on", "Fruits"), ("Rule set", "saved: fruits-mined")):
+            box = page.get_by_label(label, exact=False).first
+            box.fill(value)
+            box.press("Enter")
+            page.wait_for_timeout(500)
+        upload(fruits[2])
+        page.get_by_role("button", name="Detect", exact=True).click()
+        wait_text("() => [...document.querySelectorAll('textarea')].some(t => t.value.includes('held-out'))")
+        page.screenshot(path=str(OUT / "detect-rules.png"), full_page=True)
 
         tab("Leaderboard")
         page.get_by_role("button", name="Refresh").click()
         page.wait_for_timeout(3000)
+        runs = app.leaderboard_table()
+        if len(runs):  # the detail of the run with the most tasks, when the data dir has finished runs
+            name = runs.sort_values("n_tasks").iloc[-1]["display_name"]
+            page.locator("#leaderboard-table").get_by_text(name, exact=True).first.click()
+            wait_text("() => document.body.innerText.includes('git_commits')")
         page.screenshot(path=str(OUT / "leaderboard.png"), full_page=True)
 
         tab("About")

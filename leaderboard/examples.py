@@ -85,13 +85,13 @@ def fitted_model(method: str, category: str, tier: str | None = None, progress=N
 
 
 def fit_calibrated(method: str, normals: list, tier: str | None = None, progress=None,
-                   held_out: int = HELD_OUT_NORMALS) -> FittedModel:
+                   held_out: int = HELD_OUT_NORMALS, config: dict | None = None) -> FittedModel:
     """Fit on all but the last `held_out` normals; those set the threshold and the heat-map range."""
     if len(normals) < 2:
         raise ValueError(f"need at least 2 normal images (one to fit, one to calibrate), got {len(normals)}")
     held_out = min(held_out, max(1, len(normals) // 5))
     fit_on, calibrate_on = normals[:-held_out], normals[-held_out:]
-    model = methods.create(method, tier=tier).fit(fit_on, progress=progress)
+    model = methods.create(method, tier=tier, **(config or {})).fit(fit_on, progress=progress)
     preds = model.predict(calibrate_on)
     values = np.concatenate([p.anomaly_map.ravel() for p in preds])
     return FittedModel(model, [p.score for p in preds],

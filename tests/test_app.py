@@ -1,7 +1,48 @@
 """The app answers gradio_client calls with real models on the embedded tier."""
+import json
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image
+
+BOARD_TESTS = Path(__file__).parent / "leaderboard" / "board"
+CLASSIFIER = "app_test_classes"
+
+
+def _register_classifier() -> None:
+    """A fast method that classifies (pixel_zscore plus a bright/dark class map), as UniADC-style methods report."""
+    import methods
+    from methods.reference import PixelZScore
+
+    class TwoClasses(PixelZScore):
+        def _predict(self, images):
+            out = super()._predict(images)
+            for img, pred in zip(images, out):
+                hot = pred.anomaly_map > np.percentile(pred.anomaly_map, 95)
+                bright = img.mean(axis=2) > img.mean()
+                pred.class_map = np.where(hot, np.where(bright, 1, 2), 0).astype(np.int32)
+                pred.class_name = "bright" if (pred.class_map == 1).sum() >= (pred.class_map == 2).sum() else "dark"
+                pred.details["class_names"] = ["bright", "dark"]  # class_map 1 and 2, as UniADC lists them
+            return out
+
+    if CLASSIFIER not in methods.available():
+        methods.register(CLASSIFIER)(TwoClasses)
+
+
+def _seed_finished_run() -> None:
+    """One finished leaderboard run on the tiny board suite, so charts and run detail have data."""
+    sys.path.insert(0, str(BOARD_TESTS))
+    from board_fixtures import tiny
+
+    from leaderboard.board import FINISHED, Queue, parse
+    from leaderboard.board.worker import work
+
+    queue = Queue()
+    job = queue.submit(parse(tiny())).id
+    assert work(queue, once=True) == [(job, FINISHED)]
+    queue.close()
 
 
 @pytest.fixture(scope="module")
@@ -10,6 +51,8 @@ def app_url(tmp_path_factory):
 
     os.environ["ANOMALY_HUB_CACHE"] = str(tmp_path_factory.mktemp("cache"))
     os.environ["ANOMALY_HUB_DATA"] = str(tmp_path_factory.mktemp("data"))
+    _register_classifier()
+    _seed_finished_run()
     import app
 
     demo = app.build_app()
@@ -24,6 +67,21 @@ def client(app_url):
     from gradio_client import Client
 
     return Client(app_url, verbose=False)
+
+
+@pytest.fixture
+def visitor(app_url):
+    """A fresh session: its own detections, rule sets and fitted models."""
+    from gradio_client import Client
+
+    return Client(app_url, verbose=False)
+
+
+def _brick_images():
+    from leaderboard import examples
+
+    good, *rest = examples.example_images("brick")
+    return good, next(p for p in rest if p.parent.name != "good")
 
 
 def test_detect_scores_an_example_image(client):
@@ -174,3 +232,135 @@ def test_rules_load_validate_and_check(client):
     assert rows and all(r[2] in ("pass", "FAIL") for r in rows) and "components" in summary
     with pytest.raises(Exception, match="cuont|line"):
         client.predict(handle_file(str(logical)), "Fruits", broken, api_name="/check_rules")
+
+
+def test_detect_batch_csv_matches_single_detects(client, tmp_path):
+    import pandas as pd
+    from gradio_client import handle_file
+
+    good, defect = _brick_images()
+    bogus = tmp_path / "notes.png"
+    bogus.write_text("not an image")
+    table, csv_path = client.predict([handle_file(str(p)) for p in (good, defect, bogus)], "patchcore", "brick",
+                                     api_name="/detect_batch")
+    rows = pd.read_csv(csv_path)
+    assert list(rows.columns) == ["file", "score", "decision", "threshold", "class_name", "explanation"]
+    assert list(rows["file"]) == [good.name, defect.name, bogus.name] and len(table["data"]) == 3
+    for path, row in zip((good, defect), rows.itertuples()):
+        score, _, text = client.predict(handle_file(str(path)), "patchcore", "brick", api_name="/detect")
+        assert row.score == pytest.approx(score, abs=1e-4)
+        assert row.decision == ("ANOMALOUS" if row.score > row.threshold else "normal")
+        assert text.startswith(row.decision) and f"threshold {row.threshold:.3f}" in text
+    assert rows.loc[2, "decision"] == "unreadable" and "image" in rows.loc[2, "explanation"].lower()
+    with pytest.raises(Exception, match="Upload one or more images"):
+        client.predict([], "patchcore", "brick", api_name="/detect_batch")
+    with pytest.raises(Exception, match="Unknown method|not in the list of choices"):
+        client.predict([handle_file(str(good))], "nope", "brick", api_name="/detect_batch")
+
+
+def test_threshold_redecides_without_the_model_and_the_histogram_marks_the_image(visitor):
+    from gradio_client import handle_file
+
+    with pytest.raises(Exception, match="Detect first"):
+        visitor.predict(0.5, api_name="/decide")
+    _, defect = _brick_images()
+    score, _, text = visitor.predict(handle_file(str(defect)), "patchcore", "brick", api_name="/detect")
+    slider, decision, class_map, note, plot, table, csv_path, _ = visitor.predict(api_name="/detect_views")
+    default = float(text.split("threshold ")[1].split(",")[0])
+    assert slider["value"] == pytest.approx(default, abs=1e-3) and decision == text
+    assert slider["minimum"] < min(score, default) and slider["maximum"] > max(score, default)
+    assert class_map["visible"] is False and "patchcore gives no class map" in note
+    figure = json.loads(plot["plot"])
+    assert plot["type"] == "plotly" and figure["data"][0]["type"] == "histogram" and len(figure["data"][0]["x"]) == 10
+    marks = [s["x0"] for s in figure["layout"]["shapes"]]
+    assert marks == pytest.approx([score, default], abs=1e-3)  # this image's score, then the threshold
+    higher, plot, table, _ = visitor.predict(score + 1.0, api_name="/decide")
+    assert higher.startswith("normal") and "set by you" in higher and table["data"][0][2] == "normal"
+    assert json.loads(plot["plot"])["layout"]["shapes"][-1]["x0"] == pytest.approx(score + 1.0)
+    lower, _, table, _ = visitor.predict(score - 1.0, api_name="/decide")
+    assert lower.startswith("ANOMALOUS") and table["data"][0][2] == "ANOMALOUS"
+
+
+def test_class_map_shown_for_a_classifying_method(visitor):
+    from gradio_client import handle_file
+
+    _, defect = _brick_images()
+    visitor.predict(handle_file(str(defect)), CLASSIFIER, "brick", api_name="/detect")
+    _, _, class_map, note, _, table, _, _ = visitor.predict(api_name="/detect_views")
+    assert class_map["visible"] is True and set(class_map["color_map"]) == {"bright", "dark"}
+    layers = {a["label"]: np.asarray(Image.open(a["image"])) for a in class_map["value"]["annotations"]}
+    assert set(layers) <= {"bright", "dark"} and note.startswith("**Class: ")
+    base = np.asarray(Image.open(class_map["value"]["image"]))
+    assert base.shape[:2] == np.asarray(Image.open(defect)).shape[:2] == next(iter(layers.values())).shape[:2]
+    assert table["data"][0][4] in ("bright", "dark")  # the class_name column
+
+
+def test_a_saved_rule_set_is_used_in_detect_and_stays_in_its_session(client, visitor):
+    from gradio_client import handle_file
+
+    from leaderboard import examples
+
+    mined = client.predict("Fruits", api_name="/load_rules")
+    strict = mined.replace("interest: orange disc\n  range: [3, 3]", "interest: orange disc\n  range: [4, 4]", 1)
+    assert strict != mined
+    *_, note, choices = client.predict("strict", strict, api_name="/save_rules")
+    assert "saved 'strict'" in note and "saved: strict" in [c[0] for c in choices["choices"]]
+    good = handle_file(str(examples.example_images("Fruits")[0]))
+    _, _, with_mined = client.predict(good, "logsad", "Fruits", "mined from the normals", api_name="/detect")
+    _, _, with_strict = client.predict(good, "logsad", "Fruits", "saved: strict", api_name="/detect")
+    assert "all rules hold" in with_mined
+    assert "broken" in with_strict and "orange disc" in with_strict
+    with pytest.raises(Exception, match="No saved rule set 'strict' in this session"):
+        visitor.predict(good, "logsad", "Fruits", "saved: strict", api_name="/detect")
+    _, _, with_example = visitor.predict(good, "logsad", "Fruits", "bundled example rules", api_name="/detect")
+    assert "threshold" in with_example
+    with pytest.raises(Exception, match="No bundled rule file for 'brick'"):
+        visitor.predict(good, "logsad", "brick", "bundled example rules", api_name="/detect")
+    broken = mined.replace("kind: count", "kind: cuont", 1)
+    with pytest.raises(Exception, match="line .*cuont"):
+        visitor.predict("broken", broken, api_name="/save_rules")
+
+
+def test_leaderboard_charts_and_run_detail(client):
+    table = client.predict("", "", "", "", api_name="/leaderboard_table")
+    run = next(r for r in table["data"] if r[table["headers"].index("suite")] == "board-tiny")
+    sid = run[table["headers"].index("submission_id")]
+    robust, scatter = client.predict("board-tiny", "", "", "", api_name="/leaderboard_charts")
+    bars = json.loads(robust["plot"])["data"]
+    assert [b["type"] for b in bars] == ["bar"] and bars[0]["x"] == ["white_bg", "low_light"]
+    assert bars[0]["y"] == pytest.approx([1.0, 0.25])  # histogram_knn on the tiny suite, as the worker logged
+    empty = json.loads(scatter["plot"])
+    assert not empty["data"] and "logical/structural split" in empty["layout"]["annotations"][0]["text"]
+    metrics, tasks, config = client.predict(sid, api_name="/run_detail")
+    assert metrics["n_tasks"] == 6 and metrics["mean"]["image_auroc"] == pytest.approx(0.625)
+    assert len(tasks["data"]) == 6 and {r[2] for r in tasks["data"]} == {"white_bg", "low_light"}
+    assert "method: histogram_knn" in config and "board-tiny" in config
+    with pytest.raises(Exception, match="no submission"):
+        client.predict("0000", api_name="/run_detail")
+
+
+def test_a_file_over_max_file_size_is_refused(client, app_url, tmp_path):
+    import httpx
+    from gradio_client import handle_file
+
+    huge = tmp_path / "huge.png"
+    with huge.open("wb") as fh:
+        fh.truncate(200 * 1024 * 1024)  # sparse: 200 MB without writing them
+    with pytest.raises(Exception, match="exceeds the maximum file size of 20971520 bytes"):
+        client.predict(handle_file(str(huge)), "patchcore", "brick", api_name="/detect")
+    with huge.open("rb") as fh:  # a client that does not check first: the server refuses the upload itself
+        answer = httpx.post(f"{app_url.rstrip('/')}/gradio_api/upload", files={"files": ("huge.png", fh)}, timeout=120)
+    assert answer.status_code == 413 and "maximum allowed size" in answer.text
+
+
+def test_fit_refuses_a_zip_of_ten_thousand_normals(client, tmp_path):
+    import zipfile
+
+    from gradio_client import handle_file
+
+    many = tmp_path / "many.zip"
+    with zipfile.ZipFile(many, "w") as zf:
+        for i in range(10_000):
+            zf.writestr(f"{i:05d}.png", b"")
+    with pytest.raises(Exception, match="10000 files, over the limit"):
+        client.predict([handle_file(str(many))], "pixel_zscore", api_name="/fit")

@@ -1,4 +1,4 @@
-"""One end-to-end check in headless Chromium: open the page, upload an example, see the heat map.
+"""One end-to-end check in headless Chromium: open the page, upload an example, see the heat map and histogram.
 
 Uses Debian's /usr/bin/chromium through the Python playwright package; nothing downloads a
 browser. `make install-test` installs chromium where apt-get is available.
@@ -28,7 +28,7 @@ def page_url(tmp_path_factory):
     demo.close()
 
 
-def test_upload_an_example_and_see_the_heat_map(page_url, tmp_path):
+def test_upload_an_example_and_see_the_heat_map_and_histogram(page_url, tmp_path):
     from playwright.sync_api import sync_playwright
 
     from leaderboard import examples
@@ -50,6 +50,9 @@ def test_upload_an_example_and_see_the_heat_map(page_url, tmp_path):
         heat = page.locator("img[src*='/gradio_api/file=']")
         heat.last.wait_for(state="visible", timeout=60_000)
         assert heat.count() >= 2  # the uploaded image and the heat map
+        page.locator(".js-plotly-plot").first.wait_for(state="visible", timeout=60_000)  # the score histogram
+        assert page.get_by_text("threshold", exact=False).count() >= 1
+        page.get_by_text("patchcore gives no class map").wait_for(timeout=30_000)
         page.screenshot(path=str(tmp_path / "detect.png"), full_page=True)
         browser.close()
     assert (tmp_path / "detect.png").stat().st_size > 10_000
