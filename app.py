@@ -457,6 +457,30 @@ def synthesize(image, category: str, description: str, shape: str, size: str, ca
     return gallery, _zip_mvtec(name, [made[i] for i in order])
 
 
+@on_gpu
+def synthesize_samples(image, sample_image, sample_mask, category: str, candidates: int, seed: int):
+    """Few-shot synthesis: paste the sample's masked anomaly into the normal image; best SSIM to its context first."""
+    from methods.base import AnomalySample
+    from methods.uniadc.sample_guided import synthesize_from_samples
+
+    if image is None or sample_image is None or sample_mask is None:
+        raise gr.Error("Give a normal image, an anomaly sample and the sample's mask.")
+    n = int(candidates)
+    if not 1 <= n <= MAX_CANDIDATES:
+        raise gr.Error(f"Ask for 1 to {MAX_CANDIDATES} candidates (got {n}); use the CLI for large sets.")
+    name = category.strip() or "anomaly"
+    try:
+        rgb, sample = to_rgb_array(image), to_rgb_array(sample_image)
+        mask = to_rgb_array(sample_mask).max(axis=2) > 127
+        made = synthesize_from_samples(rgb, [AnomalySample(sample, mask, name)], np.random.default_rng(int(seed)), n)
+    except (ImageError, ValueError) as exc:
+        raise gr.Error(str(exc)) from None
+    gallery = [(outline(c.image, c.mask, (255, 215, 0), 1),
+                f"{'BEST · ' if rank == 0 else ''}{c.operator} · context SSIM {c.score:.2f}")
+               for rank, c in enumerate(made)]
+    return gallery, _zip_mvtec(name, made)
+
+
 def _zip_mvtec(category: str, made: list) -> str:
     """The candidates as a zip in the MVTec AD layout (test/<category>, ground_truth/<category>)."""
     import io
@@ -556,6 +580,27 @@ def submit(yaml_text: str):
         raise gr.Error(str(exc)) from None
     verb = "queued" if res.created else "identical to an existing submission,"
     return f"{verb} {res.id} ({res.state})"
+
+
+def submit_maps(zip_file, meta_yaml: str, suite: str):
+    """Rank a zip of anomaly maps made elsewhere: checked before extraction, scored here, no code run."""
+    from leaderboard.board.map_submission import MapSubmissionError, submit_maps_to
+
+    if zip_file is None:
+        raise gr.Error("Upload a zip of anomaly maps (the layout `run-suite --save-maps` writes).")
+    try:
+        res = submit_maps_to(_queue(), zip_file, meta_yaml, suite)
+    except MapSubmissionError as exc:
+        raise gr.Error(str(exc)) from None
+    verb = "ranked" if res["created"] else "identical to an existing map submission,"
+    return (f"{verb} {res['id']}: {res['display_name']} on {res['suite']}, {res['n_tasks']} tasks, "
+            f"score {res['score']:.4f}, rank {res['rank']} of {res['of']} (maps submitted)")
+
+
+def public_suites() -> list[str]:
+    from leaderboard import suites
+
+    return [name for name in suites.available() if suites.get(name).public_test]
 
 
 def submission_status(job_id: str = ""):
@@ -686,8 +731,18 @@ def build_app() -> gr.Blocks:
                     s_gallery = gr.Gallery(label="Candidates (best first, mask outlined)", columns=2)
                     s_zip = gr.File(label="Download (MVTec layout)")
             gr.Examples(examples=[[str(p)] for p in _example_paths(categories[0])[:2]], inputs=[s_image])
+            with gr.Accordion("Few-shot: from an anomaly sample and its mask", open=False):
+                gr.Markdown("UniADC's sample-guided synthesis: the sample's anomaly is cut out by its mask, "
+                            "transformed, pasted onto the normal image's foreground and blended; candidates are "
+                            "ranked by SSIM to the anomaly's original context. Uses the category name above.")
+                with gr.Row():
+                    s_sample = gr.Image(label="Anomaly sample", type="numpy", image_mode="RGB")
+                    s_mask = gr.Image(label="Its mask (white = anomaly)", type="numpy", image_mode="RGB")
+                s_sample_run = gr.Button("Synthesize from the sample")
             s_run.click(synthesize, [s_image, s_category, s_description, s_shape, s_size, s_n, s_seed],
                         [s_gallery, s_zip], api_name="synthesize", concurrency_limit=2)
+            s_sample_run.click(synthesize_samples, [s_image, s_sample, s_mask, s_category, s_n, s_seed],
+                               [s_gallery, s_zip], api_name="synthesize_samples", concurrency_limit=2)
 
         with gr.Tab("Caption → logical score"):
             gr.Markdown("VID-AD's language-based detector: the image becomes a structured caption, a text encoder "
@@ -744,7 +799,7 @@ def build_app() -> gr.Blocks:
             with gr.Row():
                 l_suite = gr.Textbox(label="Suite", placeholder="e.g. real-textures")
                 l_method = gr.Textbox(label="Method")
-                l_tier = gr.Dropdown(["", "embedded", "full"], value="", label="Tier")
+                l_tier = gr.Dropdown(["", "embedded", "full", "external"], value="", label="Tier")
                 l_search = gr.Textbox(label="Search")
             l_table = gr.DataFrame(label="Ranked by mean logical AUROC (image AUROC where no logical split); "
                                          "click a row for its detail", elem_id="leaderboard-table")
@@ -777,6 +832,20 @@ def build_app() -> gr.Blocks:
                     l_status = gr.DataFrame(headers=["id", "state", "method", "display name", "reason"])
             l_submit.click(submit, l_yaml, l_result, api_name="submit")
             l_status_btn.click(submission_status, l_id, l_status, api_name="status")
+            with gr.Accordion("Submit anomaly maps made elsewhere", open=False):
+                gr.Markdown("For suites whose test images are public: a zip of float TIFF maps in the layout "
+                            "`run-suite --save-maps` writes (`<condition>/<category>/test/<defect>/<id>.tiff`, "
+                            "optional `scores.csv`) and a YAML about the method. The zip is checked before "
+                            "extraction; the maps are scored here and ranked as *maps submitted* (tier external).")
+                with gr.Row():
+                    m_zip = gr.File(label="Maps (zip)", file_types=[".zip"], type="filepath")
+                    m_meta = gr.Code(language="yaml", label="Method", value=_example_maps_meta())
+                    with gr.Column():
+                        m_suite = gr.Dropdown(public_suites(), value="synthetic-logic", label="Suite")
+                        m_submit = gr.Button("Submit maps", variant="primary")
+                        m_result = gr.Textbox(label="Result")
+            m_submit.click(submit_maps, [m_zip, m_meta, m_suite], m_result, api_name="submit_maps",
+                           concurrency_limit=1)
 
         with gr.Tab("About"):
             about_md = gr.Markdown()
@@ -788,6 +857,13 @@ def _example_submission() -> str:
     from pathlib import Path
 
     path = Path(__file__).parent / "examples" / "submissions" / "pixel_zscore.yaml"
+    return path.read_text() if path.exists() else ""
+
+
+def _example_maps_meta() -> str:
+    from pathlib import Path
+
+    path = Path(__file__).parent / "examples" / "submissions" / "maps" / "anomalib-patchcore-maps.yaml"
     return path.read_text() if path.exists() else ""
 
 

@@ -364,3 +364,57 @@ def test_fit_refuses_a_zip_of_ten_thousand_normals(client, tmp_path):
             zf.writestr(f"{i:05d}.png", b"")
     with pytest.raises(Exception, match="10000 files, over the limit"):
         client.predict([handle_file(str(many))], "pixel_zscore", api_name="/fit")
+
+
+def test_synthesize_from_an_anomaly_sample_and_refuse_an_empty_mask(client, tmp_path):
+    import cv2
+    from gradio_client import handle_file
+
+    from leaderboard import examples
+
+    normal, other = examples.example_images("brick")[:2]
+    sample = np.array(Image.open(other).convert("RGB"))
+    mask = np.zeros(sample.shape[:2], np.uint8)
+    cv2.ellipse(mask, (sample.shape[1] // 2, sample.shape[0] // 2), (30, 12), 20, 0, 360, 255, -1)
+    sample[mask > 0] = (40, 30, 20)
+    Image.fromarray(sample).save(tmp_path / "sample.png")
+    Image.fromarray(mask).save(tmp_path / "mask.png")
+    gallery, archive = client.predict(handle_file(str(normal)), handle_file(str(tmp_path / "sample.png")),
+                                      handle_file(str(tmp_path / "mask.png")), "burn", 3, 1,
+                                      api_name="/synthesize_samples")
+    assert len(gallery) == 3 and gallery[0]["caption"].startswith("BEST")
+    import zipfile
+
+    assert "test/burn/000.png" in zipfile.ZipFile(archive).namelist()
+    Image.fromarray(np.zeros_like(mask)).save(tmp_path / "empty.png")
+    with pytest.raises(Exception, match="mask is empty"):
+        client.predict(handle_file(str(normal)), handle_file(str(tmp_path / "sample.png")),
+                       handle_file(str(tmp_path / "empty.png")), "burn", 3, 1, api_name="/synthesize_samples")
+
+
+def test_map_submission_from_the_leaderboard_tab_is_ranked_and_a_zip_slip_refused(client, tmp_path):
+    import zipfile
+
+    from gradio_client import handle_file
+
+    from leaderboard.run_suite import run_suite
+
+    run_suite("board-tiny", "pixel_zscore", out=tmp_path / "rows.jsonl", data_root=tmp_path / "data",
+              save_maps=tmp_path / "maps", progress=False)
+    good = tmp_path / "maps.zip"
+    with zipfile.ZipFile(good, "w") as zf:
+        for p in sorted((tmp_path / "maps").rglob("*")):
+            if p.is_file():
+                zf.write(p, p.relative_to(tmp_path / "maps").as_posix())
+    meta = ("name: app maps\nsubmitter: app-tester\nframework: run-suite --save-maps\n"
+            "code: https://github.com/example/anomaly-hub\n")
+    result = client.predict(handle_file(str(good)), meta, "board-tiny", api_name="/submit_maps")
+    assert result.startswith("ranked") and "maps submitted" in result
+    table = client.predict("board-tiny", "", "external", "", api_name="/leaderboard_table")
+    assert [row for row in table["data"] if "app maps" in " ".join(map(str, row))]
+    evil = tmp_path / "evil.zip"
+    with zipfile.ZipFile(evil, "w") as zf:
+        zf.writestr("../escape.tiff", b"x")
+    with pytest.raises(Exception, match=r"\.\."):
+        client.predict(handle_file(str(evil)), meta.replace("app maps", "evil maps"), "board-tiny",
+                       api_name="/submit_maps")
