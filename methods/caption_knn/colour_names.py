@@ -21,6 +21,11 @@ PALETTE: dict[str, tuple[int, int, int]] = {
     "grey": (135, 135, 138),
     "white": (238, 238, 236),
 }
+# Second prototypes where one paint spans two looks: a yellow with a baked, dotted surface
+# (cookies), a red with the shading of a thin pencil, the matt orange of a peel and a white ball
+# in its own shadow; without them these read tan, brown, red and grey.
+SHADES: tuple[tuple[str, tuple[int, int, int]], ...] = (("yellow", (190, 155, 40)), ("red", (165, 75, 70)),
+                                                       ("orange", (200, 125, 70)), ("white", (205, 205, 203)))
 NAMES: tuple[str, ...] = tuple(PALETTE)
 LIGHTNESS_WEIGHT = 0.5
 
@@ -34,7 +39,9 @@ def to_lab(rgb: np.ndarray) -> np.ndarray:
     return lab.reshape(shape)
 
 
-_PALETTE_LAB = to_lab(np.array(list(PALETTE.values()), dtype=np.uint8))  # (K, 3)
+_PROTOTYPES = list(PALETTE.items()) + list(SHADES)
+_PALETTE_LAB = to_lab(np.array([rgb for _, rgb in _PROTOTYPES], dtype=np.uint8))  # (P, 3)
+_PROTOTYPE_NAME = np.array([NAMES.index(n) for n, _ in _PROTOTYPES])  # (P,) index into NAMES
 
 
 def white_balance(image: np.ndarray, percentile: float = 75.0, target: float = 0.8) -> np.ndarray:
@@ -56,7 +63,7 @@ def white_balance(image: np.ndarray, percentile: float = 75.0, target: float = 0
 
 
 ACHROMATIC = ("black", "grey", "white")
-CHROMA_MIN = 10.0  # a colour this saturated is never called black, grey or white (blur desaturates, hue stays)
+CHROMA_MIN = 18.0  # a colour this saturated is never called black, grey or white (blur desaturates, hue stays)
 
 
 def name_colour(lab: np.ndarray) -> str:
@@ -66,12 +73,12 @@ def name_colour(lab: np.ndarray) -> str:
     d[:, 0] *= LIGHTNESS_WEIGHT
     cost = (d * d).sum(1)
     if float(np.hypot(lab[1], lab[2])) >= CHROMA_MIN:
-        cost[[NAMES.index(n) for n in ACHROMATIC]] = np.inf
-    return NAMES[int(np.argmin(cost))]
+        cost[np.isin(_PROTOTYPE_NAME, [NAMES.index(n) for n in ACHROMATIC])] = np.inf
+    return NAMES[int(_PROTOTYPE_NAME[int(np.argmin(cost))])]
 
 
 def name_pixels(lab: np.ndarray) -> np.ndarray:
     """(H, W, 3) Lab → (H, W) int index into NAMES."""
     d = lab[..., None, :] - _PALETTE_LAB  # (H, W, K, 3)
     d[..., 0] *= LIGHTNESS_WEIGHT
-    return np.argmin((d * d).sum(-1), axis=-1).astype(np.int32)
+    return _PROTOTYPE_NAME[np.argmin((d * d).sum(-1), axis=-1)].astype(np.int32)

@@ -23,6 +23,7 @@ NO_OBJECTS = "no objects found."
 VIEWS = ("count", "regions", "lengths", "order", "labels")
 ELONGATED = 2.2  # long side / short side above which an object has a length
 SHAPE_FEATURES = ("log_elongation", "solidity", "circularity", "holes", "log_size", "corners")
+SHAPE_UNITS = (0.15, 0.04, 0.06, 0.5, 0.5, 0.12)  # a difference of one unit in a feature is a small change of form
 
 
 @dataclass
@@ -48,7 +49,10 @@ def _core_colour(rgb: np.ndarray, mask: np.ndarray) -> str:
     """Colour word of the object's core (far from its outline, where blur has not mixed in the table)."""
     dist = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 3)
     core = dist >= 0.5 * dist.max()
-    return name_colour(np.median(to_lab(rgb[core]), axis=0))
+    # Mean in linear light, where sensor noise averages out; a median of noisy Lab drifts in low light.
+    lin = np.where(rgb[core] <= 0.04045, rgb[core] / 12.92, ((rgb[core] + 0.055) / 1.055) ** 2.4).mean(0)
+    srgb = np.where(lin <= 0.0031308, 12.92 * lin, 1.055 * np.power(lin, 1 / 2.4) - 0.055)
+    return name_colour(to_lab(srgb.astype(np.float32)))
 
 
 def _ink_width(rgb: np.ndarray, mask: np.ndarray, axis_len: float) -> str:
@@ -83,14 +87,19 @@ def measure(rgb: np.ndarray, seg: Segment) -> ObjectInfo | None:
     perimeter = cv2.arcLength(cnt, True)
     circularity = 4 * np.pi * area / max(perimeter * perimeter, 1.0)
     holes = sum(1 for i, c in enumerate(contours) if hierarchy[0][i][3] == outer and cv2.contourArea(c) > 0.03 * area)
-    corners = len(cv2.approxPolyDP(hull, 0.06 * cv2.arcLength(hull, True), True))
+    # Corners tell a triangle from a square, even blurred; on a bar they count pixel steps of its ends.
+    compact = long_side < ELONGATED * short_side
+    corners = len(cv2.approxPolyDP(hull, 0.06 * cv2.arcLength(hull, True), True)) if compact else 4
     side = float(min(h, w))
     elongation = long_side / short_side
     m = cv2.moments(mask, binaryImage=True)
     feats = [float(np.log(elongation)), float(solidity), float(circularity), float(min(holes, 2)),
              float(np.log(np.sqrt(area) / side)), float(min(corners, 8)) / 8.0]
-    text = _ink_width(rgb, seg.mask, long_side) if elongation < ELONGATED and solidity > 0.85 else ""
-    return ObjectInfo(_core_colour(rgb, seg.mask), "", m["m10"] / max(m["m00"], 1) / w, m["m01"] / max(m["m00"], 1) / h,
+    colour = _core_colour(rgb, seg.mask)
+    # A label is a paper card: not the dimples of a peel nor the shading of a ball.
+    card = colour in ("white", "grey") and area >= 0.85 * rw * rh
+    text = _ink_width(rgb, seg.mask, long_side) if card and solidity > 0.85 else ""
+    return ObjectInfo(colour, "", m["m10"] / max(m["m00"], 1) / w, m["m01"] / max(m["m00"], 1) / h,
                       long_side / side, elongation, feats, seg.mask, text)
 
 
@@ -111,6 +120,11 @@ def geometry_word(f: np.ndarray) -> str:
     return {3: "triangle", 4: "square", 5: "pentagon", 6: "hexagon"}.get(int(round(corners * 8)), "polygon")
 
 
+def relative_length(ratio: float) -> str:
+    """As long (1.0), about half (0.6) or much shorter (0.3): tenths would split normals at every rounding edge."""
+    return "1.0" if ratio >= 0.8 else "0.6" if ratio >= 0.45 else "0.3"
+
+
 @dataclass
 class ShapeModel:
     """k-means clusters of the normals' shape descriptors, each named by its geometry."""
@@ -123,19 +137,25 @@ class ShapeModel:
 
     @classmethod
     def fit(cls, feats: np.ndarray, seed: int = 0) -> "ShapeModel":
-        mean, std = feats.mean(0), feats.std(0) + 0.05
-        std[4] *= 2.0  # size counts less than form: a long and a short stick share a shape
+        # Fixed units, not the spread of the normals: a few missegmented pieces would inflate a
+        # spread and merge circles, triangles and squares. Size counts least (long and short sticks share a shape).
+        mean, std = np.median(feats, 0), np.array(SHAPE_UNITS)
         z = ((feats - mean) / std).astype(np.float32)
         best = None
-        total = float(((z - z.mean(0)) ** 2).sum()) + 1e-6
         for k in range(1, min(8, len(z)) + 1):
             cv2.setRNGSeed(seed)
             crit = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 50, 1e-3)
-            inertia, labels, centres = cv2.kmeans(z, k, None, crit, 3, cv2.KMEANS_PP_CENTERS)
-            best = (labels.ravel(), centres)
-            if inertia / total < 0.25:
-                break
+            _, labels, centres = cv2.kmeans(z, k, None, crit, 3, cv2.KMEANS_PP_CENTERS)
+            common = centres[np.bincount(labels.ravel(), minlength=k) >= 0.08 * len(z)]
+            gaps = np.linalg.norm(common[:, None] - common[None], axis=-1)[np.triu_indices(len(common), 1)]
+            if k == 1 or gaps.size == 0 or gaps.min() >= 2.0:  # common forms all distinct: a split is not noise
+                best = (labels.ravel(), centres)
         labels, centres = best
+        # A rare cluster next to a common one is the common form cut by noise: fold it back.
+        big = np.bincount(labels, minlength=len(centres)) >= 0.08 * len(z)
+        near = np.linalg.norm(centres[:, None] - centres[big][None], axis=-1).min(1) < 2.0 if big.any() else ~big
+        centres = centres[big | ~near]
+        labels = np.linalg.norm(z[:, None] - centres[None], axis=-1).argmin(1)
         raw = centres * std + mean
         words = [geometry_word(c) for c in raw]
         counts = Counter(words)
@@ -150,7 +170,7 @@ class ShapeModel:
         radius = []
         for i in range(len(centres)):
             d = np.linalg.norm(z[labels == i] - centres[i], axis=1)
-            radius.append(float(max(np.percentile(d, 95) * 1.5, 1.5)) if len(d) else 1.5)
+            radius.append(float(max(np.percentile(d, 95) * 2.0, 3.0)) if len(d) else 3.0)  # blur and noise move forms
         return cls(mean.tolist(), std.tolist(), centres.tolist(), names, radius)
 
     def name(self, f: list[float]) -> str:
@@ -174,9 +194,9 @@ def axis_clusters(values: np.ndarray, gap: float = 0.04, min_share: float = 0.1)
             start = i
     groups.append(v[start:])
     big = [g for g in groups if len(g) >= min_share * len(v)]
-    if len(big) != len(groups):  # a stray cluster: no clean layout
+    if sum(len(g) for g in big) < 0.9 * len(v):  # many strays: no clean layout
         return [(float(v[0]), float(v[-1]))]
-    return [(float(g[0]), float(g[-1])) for g in groups]
+    return [(float(g[0]), float(g[-1])) for g in big]  # a few strays (missegmented pieces) read "outside"
 
 
 X_NAMES = {1: [""], 2: ["left", "right"], 3: ["left", "middle", "right"], 4: ["far-left", "left", "right", "far-right"]}
@@ -244,21 +264,43 @@ class SceneDescriber:
             self.shapes = ShapeModel.fit(feats, self.seed)
         xs = np.array([o.x for s in scenes for o in s])
         ys = np.array([o.y for s in scenes for o in s])
-        self.layout = Layout(axis_clusters(xs), axis_clusters(ys))
-        # A shape whose colour is random across the normals (painted blocks) is named without it.
+        # A shape is named without its colour when its colours in an image take many combinations across
+        # the normals (six blocks painted at random); two orange and two white balls, or a rope in one of
+        # four colours that its label names, keep their colour.
         by_shape: dict[str, Counter] = {}
         for s in scenes:
-            for o in s:
-                by_shape.setdefault(self.shapes.name(o.features), Counter())[o.colour] += 1
-        self.colourless = sorted(k for k, c in by_shape.items() if c.most_common(1)[0][1] < 0.4 * sum(c.values()))
+            per = Counter((self.shapes.name(o.features), o.colour) for o in s)
+            for shape in {k for k, _ in per}:
+                mix = tuple(sorted((c, n) for (k, c), n in per.items() if k == shape))
+                by_shape.setdefault(shape, Counter())[mix] += 1
+        self.colourless = sorted(k for k, c in by_shape.items()
+                                 if sum(n for _, n in c.most_common(4)) < 0.5 * sum(c.values()))
+        self.layout = self._stable_layout(scenes, Layout(axis_clusters(xs), axis_clusters(ys)))
         self.views = list(VIEWS)
         captions = {v: [self._view(v, self._annotate(s)) for s in scenes] for v in VIEWS}
         if prompt_views:
             self.views = [v for v in VIEWS if v in prompt_views]
-        else:  # keep views whose value repeats across the normals (a stable arrangement)
+        else:  # keep views that take at most three values in most normals (a stable arrangement)
             n = len(scenes)
-            self.views = ["count"] + [v for v in VIEWS[1:] if len(set(captions[v])) <= max(2, n // 5)]
+            self.views = ["count"] + [v for v in VIEWS[1:]
+                                      if sum(k for _, k in Counter(captions[v]).most_common(3)) >= 0.7 * n]
         return [self.caption(self._annotate(s)) for s in scenes]
+
+    def _stable_layout(self, scenes: list[list[ObjectInfo]], full: Layout) -> Layout:
+        """The layout (both axes, x alone or y alone) whose regions the normals repeat most often.
+
+        Blocks lie in any third of their bin: the bins are rows, and the thirds they also form
+        along x would make every normal caption different.
+        """
+        options = [full, Layout(full.xs, []), Layout([], full.ys)]
+        best, best_share = full, -1.0
+        for layout in options:
+            self.layout = layout
+            counts = Counter(self._view("regions", self._annotate(s)) for s in scenes)
+            share = counts.most_common(1)[0][1] / max(len(scenes), 1)
+            if share > best_share + 0.05:
+                best, best_share = layout, share
+        return best
 
     # --- writing ------------------------------------------------------------------------------
     def _annotate(self, objs: list[ObjectInfo]) -> list[ObjectInfo]:
@@ -268,7 +310,7 @@ class SceneDescriber:
             if o.shape in self.colourless:
                 o.colour = ""
             o.region = self.layout.region(o.x, o.y)
-            o.rel_length = f"{round(o.length / longest, 1):.1f}" if o.elongation >= ELONGATED and longest else ""
+            o.rel_length = relative_length(o.length / longest) if o.elongation >= ELONGATED and longest else ""
         return objs
 
     @staticmethod

@@ -33,7 +33,7 @@ class SegmentationConfig:
     open_frac: float = 0.008  # opening radius that erases mesh wires
     fixture_open_frac: float = 0.03  # opening radius that erases cables but keeps bins and dishes
     fixture_wall_frac: float = 0.02  # inset from a fixture's outline (its walls and rim)
-    fixture_contrast: float = 12.0  # Lab distance of an object from its fixture's plastic
+    fixture_contrast: float = 7.0  # Lab distance of an object from its fixture's floor
     local_window_frac: float = 0.12  # median window of the local-contrast cue
     local_contrast: float = 10.0  # L units an object's shading departs from its surroundings
     join_px: int = 2  # pieces of one object closer than about twice this are joined
@@ -67,6 +67,15 @@ def fg_touching(mask: np.ndarray) -> np.ndarray:
 def _components(mask: np.ndarray, min_area: int) -> list[np.ndarray]:
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
     return [labels == i for i in range(1, n) if stats[i, cv2.CC_STAT_AREA] >= min_area]
+
+
+def _cable_piece(mask: np.ndarray, near_fixture: np.ndarray) -> bool:
+    """A long, thin piece that runs into a fixture: a cable passing under a bin or a dish, cut off from the border."""
+    if (mask & near_fixture).sum() < 3:
+        return False
+    pts = np.column_stack(np.nonzero(mask)[::-1]).astype(np.float32)
+    (_, _), (w, h), _ = cv2.minAreaRect(pts)
+    return max(w, h) >= 2.2 * max(min(w, h), 1.0) or mask.sum() < 0.5 * w * h
 
 
 def _fill_holes(mask: np.ndarray) -> np.ndarray:
@@ -141,22 +150,28 @@ def segment(rgb: np.ndarray, config: SegmentationConfig | None = None) -> list[S
         filled = _fill_holes(big)
         colour = np.median(lab[big], axis=0)
         inner_zone = cv2.erode(filled.astype(np.uint8), _disk(round(c.fixture_wall_frac * size))) > 0
-        floor = cv2.erode(filled.astype(np.uint8), _disk(round(2 * c.fixture_wall_frac * size))) > 0
-        rims = _fill_holes((edges > 0) & floor)
-        rims = cv2.morphologyEx(rims.astype(np.uint8), cv2.MORPH_OPEN, _disk(3)) > 0
-        unlike = (_distance(lab, colour) > c.fixture_contrast) & (to_table > table_threshold)  # not plastic, not table
-        inner = inner_zone & (unlike | contrast | rims)
-        inner = cv2.morphologyEx(inner.astype(np.uint8), cv2.MORPH_OPEN, _disk(round(c.open_frac * size))) > 0
+        # The floor is the fixture's commonest colour; objects differ from it in colour or shading
+        # (a cast shadow, up to 10 L darker, does not).
+        floor = np.median(lab[inner_zone], axis=0) if inner_zone.any() else colour
+        to_floor = _distance(lab, floor, light_weight=1.0)
+        spread = float(np.median(to_floor[inner_zone])) if inner_zone.any() else 0.0
+        inner = inner_zone & (to_floor > max(c.fixture_contrast, 3.0 * spread + 4.0))
+        inner = cv2.morphologyEx(inner.astype(np.uint8), cv2.MORPH_CLOSE, _disk(c.join_px)) > 0
+        # No mesh is drawn on a fixture, and the ring of a nut is thin: open by one pixel only.
+        inner = cv2.morphologyEx(inner.astype(np.uint8), cv2.MORPH_OPEN, _disk(1)) > 0
         zone_edge = inner_zone & ~(cv2.erode(inner_zone.astype(np.uint8), _disk(1)) > 0)
-        # Table showing between adjacent bins runs into the zone's edge; held objects do not.
+        # Table showing between adjacent bins: a long piece with the table's colour or running into the
+        # zone's edge; held objects are neither.
         fy, fx = np.nonzero(filled)
         span = (np.ptp(fy) + 1, np.ptp(fx) + 1)
 
         def strip(m: np.ndarray) -> bool:
             ys, xs = np.nonzero(m)
-            return (m & zone_edge).sum() >= 10 and (np.ptp(ys) + 1 >= 0.8 * span[0] or np.ptp(xs) + 1 >= 0.8 * span[1])
+            long = np.ptp(ys) + 1 >= 0.6 * span[0] or np.ptp(xs) + 1 >= 0.6 * span[1]
+            return long and ((m & zone_edge).sum() >= 10 or float(np.median(to_table[m])) < table_threshold)
 
-        held = [m for m in _components(inner, min_area) if not strip(m)]
+        # A nut or washer is mostly hole: its ring alone may fall under min_area.
+        held = [m for m in _components(inner, min_area // 2) if not strip(m) and _fill_holes(m).sum() >= min_area]
         if held:
             index = len(segments)
             segments.append(Segment(filled, fixture=True, lab=colour.astype(np.float32)))
@@ -168,9 +183,11 @@ def segment(rgb: np.ndarray, config: SegmentationConfig | None = None) -> list[S
     # Objects on the table; a region reaching the border (a cable, a mesh) keeps only the
     # parts of another colour that stay inside the frame.
     names = None
+    near_fixture = cv2.dilate(taken.astype(np.uint8), _disk(3)) > 0
     for comp in _components(fg & ~taken, min_area):
         if not _touches_border(comp):
-            segments.append(Segment(comp))
+            if not _cable_piece(comp, near_fixture):
+                segments.append(Segment(comp))
             continue
         if names is None:  # colour names only where needed (naming every pixel costs 0.1 s)
             names = np.full((h, w), -1, np.int32)

@@ -44,3 +44,28 @@ def scene(seed: int, objects=(("bar", "blue", 0.55), ("bar", "blue", 0.55), ("ba
         y = 0.5 + rng.uniform(-0.05, 0.05)
         fg |= draw(img, kind, colour, x, y, length * rng.uniform(0.95, 1.05), 90 + rng.uniform(-5, 5))
     return img, fg
+
+
+def bin_scene(seed: int, dark: bool = True, discs=(("orange", 0.3), ("blue", 0.7)), size: int = 256):
+    """A plastic bin on the table holding discs (a colour, or "metal" for a grey one); returns (image, foreground).
+
+    The foreground is the bin, as in the suite: cables and mesh pass around fixtures, not over them.
+    """
+    rng = np.random.default_rng(seed)
+    img = table(size, seed)
+    x0, y0, x1, y1 = (int(f * size) for f in (0.12, 0.3 + rng.uniform(-0.02, 0.02), 0.88, 0.7))
+    plastic = (70, 74, 86) if dark else (200, 200, 196)
+    cv2.rectangle(img, (x0, y0), (x1, y1), plastic, -1)
+    cv2.rectangle(img, (x0, y0), (x1, y1), tuple(int(c * 0.8) for c in plastic), 3)  # the bin's wall
+    fg = np.zeros((size, size), bool)
+    fg[y0:y1 + 1, x0:x1 + 1] = True
+    for colour, x in discs:
+        mask = np.zeros((size, size), np.uint8)
+        c = (int((x + rng.uniform(-0.03, 0.03)) * size), int((0.5 + rng.uniform(-0.04, 0.04)) * size))
+        cv2.circle(mask, c, int(0.05 * size), 1, -1)
+        dist = cv2.distanceTransform(mask, cv2.DIST_L2, 5)
+        shade = 0.75 + 0.25 * np.clip(dist / max(dist.max(), 1), 0, 1)
+        rgb = np.array((150, 150, 155) if colour == "metal" else COLOURS[colour], np.float32)
+        m = mask.astype(bool)
+        img[m] = np.clip(rgb[None] * shade[m][:, None], 0, 255).astype(np.uint8)
+    return img, fg
