@@ -34,15 +34,21 @@ def bundled_categories() -> list[str]:
     return [t.category for name in EXAMPLE_SUITES for t in suites.get(name).tasks if t.condition == "white_bg"]
 
 
+def example_suite(category: str) -> str:
+    """The name of the generated suite that holds a bundled category."""
+    from leaderboard import suites
+
+    for name in EXAMPLE_SUITES:
+        if any(t.category == category for t in suites.get(name).tasks):
+            return name
+    raise ValueError(f"unknown example category {category!r}; bundled: {', '.join(bundled_categories())}")
+
+
 def example_dataset(category: str) -> Path:
     """The category folder of a generated suite (MVTec AD or LOCO layout), generated once."""
     from leaderboard import suites
 
-    for name in EXAMPLE_SUITES:
-        suite = suites.get(name)
-        if any(t.category == category for t in suite.tasks):
-            return suites.materialise(suite, categories=[category]) / category
-    raise ValueError(f"unknown example category {category!r}; bundled: {', '.join(bundled_categories())}")
+    return suites.materialise(suites.get(example_suite(category)), categories=[category]) / category
 
 
 def example_images(category: str, limit: int = 6) -> list[Path]:
@@ -68,6 +74,24 @@ class FittedModel:
     def threshold(self) -> float:
         """Default decision threshold: just above the highest held-out normal score."""
         return float(max(self.normal_scores))
+
+
+PRIORS = Path(__file__).resolve().parent.parent / "examples" / "priors"
+
+
+def example_config(method: str, category: str) -> dict:
+    """The method config for a bundled category: the category's example anomaly prior for methods that take one
+    (`examples/priors/<suite>-<category>.yaml`, else `<suite>.yaml`); the defaults otherwise."""
+    import dataclasses
+
+    config_cls = getattr(methods.get(method), "Config", None)
+    if config_cls is None or "prior" not in {f.name for f in dataclasses.fields(config_cls)}:
+        return {}
+    suite = example_suite(category)
+    for path in (PRIORS / f"{suite}-{category.lower()}.yaml", PRIORS / f"{suite}.yaml"):
+        if path.exists():
+            return {"prior": str(path)}
+    return {}
 
 
 _models: dict[tuple[str, str, str], FittedModel] = {}
@@ -105,7 +129,8 @@ def _load_or_fit(method: str, category: str, tier: str, progress) -> FittedModel
     if calibration.exists() and (saved / "method.json").exists():
         cal = json.loads(calibration.read_text())
         return FittedModel(Method.load(saved), cal["normal_scores"], tuple(cal["map_range"]))
-    fitted = fit_calibrated(method, sorted((data / "train" / "good").glob("*.png")), tier, progress)
+    fitted = fit_calibrated(method, sorted((data / "train" / "good").glob("*.png")), tier, progress,
+                            config=example_config(method, category))
     fitted.model.save(saved)
     calibration.write_text(json.dumps({"normal_scores": fitted.normal_scores, "map_range": list(fitted.map_range)},
                                       indent=2))

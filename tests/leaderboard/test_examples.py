@@ -1,0 +1,30 @@
+"""The bundled example categories: which suite holds them and the config a method is fitted with."""
+from dataclasses import dataclass
+
+import pytest
+
+import methods
+from leaderboard import examples
+from methods.reference import PixelZScore
+
+
+def test_each_bundled_category_belongs_to_one_example_suite():
+    assert examples.example_suite("brick") == "real-textures"
+    assert examples.example_suite("Fruits") == "synthetic-logic"
+    with pytest.raises(ValueError, match="bundled: brick"):
+        examples.example_suite("Brick")
+
+
+def test_a_method_with_a_prior_gets_the_categorys_example_prior_and_others_the_defaults(monkeypatch):
+    @dataclass
+    class WithPrior:
+        prior: str = ""
+
+    class Prior(PixelZScore):
+        Config = WithPrior
+
+    registered = methods.get
+    monkeypatch.setattr(methods, "get", lambda name: Prior if name == "examples_test_prior" else registered(name))
+    assert examples.example_config("patchcore", "brick") == {}
+    assert examples.example_config("examples_test_prior", "Fruits")["prior"].endswith("synthetic-logic-fruits.yaml")
+    assert examples.example_config("examples_test_prior", "gravel")["prior"].endswith("priors/real-textures.yaml")
