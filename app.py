@@ -243,9 +243,7 @@ def _class_views(shown: dict):
         else:
             note = "Classes per image: see the class_name column." if names else ""
         return gr.update(value=None, visible=False), note
-    given = list(shown.get("class_names") or [])
-    if not given or given[0].lower() not in ("normal", "good"):  # UniADC lists only the defect classes: 1 is the first
-        given = ["normal", *given]
+    given = list(shown.get("class_names") or [])  # the Prediction contract: class_map indexes it, 0 = normal
     layers, colours = [], {}
     for k in sorted(int(v) for v in np.unique(class_map) if v > 0):
         name = given[k] if k < len(given) else f"class {k}"

@@ -5,10 +5,12 @@ the app all read; its keys are documented in the README.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import resource
 import time
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -125,6 +127,71 @@ def compute_metrics(ds: Dataset, samples: list[Sample], scores: list[float], map
     return out
 
 
+def true_defect_type(ds: Dataset, sample: Sample) -> str | None:
+    """The defect an anomalous image shows: its folder name, or on LOCO layouts (one folder for many
+    defects) the `defects_config.json` name of the largest region in its masks. None for normals."""
+    if sample.label == 0:
+        return None
+    if ds.defects and sample.mask_paths:
+        area: Counter[str] = Counter()
+        for m in sample.masks():
+            values, counts = np.unique(m[m > 0], return_counts=True)
+            for v, n in zip(values.tolist(), counts.tolist()):
+                if v in ds.defects:
+                    area[ds.defects[v].name] += n
+        if area:
+            return area.most_common(1)[0][0]
+    return sample.defect_type
+
+
+def _class_of_pixels(ds: Dataset, sample: Sample, size: tuple[int, int], names: list[str]) -> np.ndarray | None:
+    """(H, W) int ground-truth class map in the method's class order; None when a region's type is unknown to it."""
+    out = np.zeros(size, np.int64)
+    for m in sample.masks():
+        m = _resize_mask(m, size)
+        if ds.defects:
+            for v in np.unique(m[m > 0]).tolist():
+                kind = ds.defects[v].name if v in ds.defects else sample.defect_type
+                if kind not in names:
+                    return None
+                out[m == v] = names.index(kind)
+        else:
+            if sample.defect_type not in names:
+                return None
+            out[m > 0] = names.index(sample.defect_type)
+    return out
+
+
+def classification_metrics(ds: Dataset, samples: list[Sample], class_names: list[str], pred_names: list[str | None],
+                           class_maps: list[np.ndarray | None]) -> tuple[dict[str, float | None], dict[str, Any]]:
+    """Image accuracy over anomalous images of the method's categories ("Other" is wrong) and pixel mIoU
+    over those categories (normal pixels count as misses and false alarms but not in the mean).
+
+    Anomalous images whose defect type the method has no class for cannot be scored and are listed.
+    """
+    true_names, guessed, gts, preds, excluded = [], [], [], [], set()
+    for sample, name, cmap in zip(samples, pred_names, class_maps):
+        kind = true_defect_type(ds, sample)
+        if kind is not None and kind not in class_names:
+            excluded.add(kind)
+            continue
+        if kind is not None:
+            true_names.append(kind)
+            guessed.append(name)
+        if cmap is not None and (sample.label == 0 or sample.mask_paths):
+            gt = _class_of_pixels(ds, sample, cmap.shape, class_names)
+            if gt is not None:
+                gts.append(gt)
+                preds.append(cmap)
+    out: dict[str, float | None] = {"classification_accuracy": None, "miou": None}
+    if true_names:
+        out["classification_accuracy"] = float(metrics.classification_accuracy(true_names, guessed))
+    if any(g.any() or p.any() for g, p in zip(gts, preds)):
+        out["miou"] = float(metrics.miou(gts, preds, num_classes=len(class_names), ignore_normal=True))
+    info = {"class_names": class_names, "n_images": len(true_names), "excluded_types": sorted(excluded)}
+    return out, info
+
+
 def metric_map(anomaly_map: np.ndarray) -> np.ndarray:
     """The map as the pixel metrics see it, so `evaluate` and `score-maps` hold the same arrays."""
     return _resize_map(anomaly_map, _metric_size(anomaly_map.shape))
@@ -156,8 +223,12 @@ def result_json(
     maps: list[np.ndarray],
     per_image: list[dict[str, Any]],
     timing: dict[str, float] | None,
+    extra_metrics: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The `evaluate` JSON for `ds.test` (one score and one metric-size map per sample); no `timing` key when None."""
+    """The `evaluate` JSON for `ds.test` (one score and one metric-size map per sample); no `timing` key when None.
+
+    `extra_metrics` (the classification metrics of methods that classify) join `metrics`.
+    """
     out: dict[str, Any] = {
         "method": run.method,
         "config": run.config,
@@ -170,7 +241,7 @@ def result_json(
         "train_condition": run.train_condition,
         "n_train": run.n_train,
         "n_test": len(ds.test),
-        "metrics": compute_metrics(ds, ds.test, scores, maps),
+        "metrics": dict(compute_metrics(ds, ds.test, scores, maps), **(extra_metrics or {})),
         "pixel_metric_max_side": PIXEL_METRIC_MAX_SIDE,
     }
     if timing is not None:
@@ -184,6 +255,67 @@ class FitResult:
     model: methods.Method
     fit_s: float
     n_train: int
+    anomaly_shots: int | None = None
+    held_out: list[Path] = field(default_factory=list)  # anomalous test images given to fit, left out of the test
+
+
+# Evaluation options a config YAML may carry beside the method's keys; evaluate pops them.
+EVAL_OPTIONS = ("anomaly_shots", "split")
+SPLITS = ("logical", "structural")
+
+
+def evaluation_options(config: dict[str, Any] | None, anomaly_shots: int | None = None,
+                       split: str | None = None) -> tuple[dict[str, Any], int | None, str | None]:
+    """(method config, anomaly_shots, split): the options taken out of `config`, which must agree with the arguments.
+
+    anomaly_shots: the first N sorted anomalous test images of each defect type go to fit and
+    leave the test set (few-shot). split: test on the normals and one kind of a LOCO-style
+    dataset only (e.g. the structural split of synthetic-logic).
+    """
+    config = dict(config or {})
+    given = {"anomaly_shots": anomaly_shots, "split": split}
+    for key in EVAL_OPTIONS:
+        if key in config:
+            value = config.pop(key)
+            if given[key] is not None and given[key] != value:
+                raise ValueError(f"{key} is {given[key]!r} as an argument but {value!r} in the config")
+            given[key] = value
+    shots, kind = given["anomaly_shots"], given["split"]
+    if shots is not None and (isinstance(shots, bool) or not isinstance(shots, int) or shots < 1):
+        raise ValueError(f"anomaly_shots must be an integer ≥ 1, got {shots!r}")
+    if kind is not None and kind not in SPLITS:
+        raise ValueError(f"split must be one of {', '.join(SPLITS)}, got {kind!r}")
+    return config, shots, kind
+
+
+def restrict_split(ds: Dataset, split: str | None) -> Dataset:
+    """The dataset with its test set cut to the normals and the anomalies of kind `split`."""
+    if split is None:
+        return ds
+    if not ds.has_kinds:
+        raise ValueError(f"split={split!r}: {ds.category} ({ds.layout}) has no logical/structural kinds")
+    return dataclasses.replace(ds, test=[s for s in ds.test if s.label == 0 or s.kind == split])
+
+
+def anomaly_holdout(ds: Dataset, shots: int) -> list[Sample]:
+    """The first `shots` sorted anomalous test images of each defect type, for a few-shot fit."""
+    groups: dict[str, list[Sample]] = defaultdict(list)
+    for sample in ds.test:
+        if sample.label == 1:
+            groups[str(true_defect_type(ds, sample))].append(sample)
+    if not groups:
+        raise ValueError(f"anomaly_shots={shots}: {ds.category} has no anomalous test images")
+    picked = []
+    for kind in sorted(groups):
+        members = sorted(groups[kind], key=lambda s: s.path)
+        if len(members) <= shots:
+            raise ValueError(f"anomaly_shots={shots}: defect type {kind!r} of {ds.category} has {len(members)} "
+                             "test images; at least one must stay in the test set")
+        for sample in members[:shots]:
+            if not sample.mask_paths:
+                raise ValueError(f"anomaly_shots: {sample.path} has no ground-truth mask to train on")
+        picked += members[:shots]
+    return picked
 
 
 def fit(
@@ -196,12 +328,18 @@ def fit(
     train_condition: str | None = None,
     progress: bool = True,
     device: str | None = None,
+    anomaly_shots: int | None = None,
+    split: str | None = None,
 ) -> FitResult:
-    """Fit `method` on the first `shots` sorted normal training images (all by default)."""
+    """Fit `method` on the first `shots` sorted normal training images (all by default), and with
+    `anomaly_shots` on that many anomalies per defect type taken from the test set."""
     if shots is not None and shots < 1:
         raise ValueError(f"--shots must be ≥ 1, got {shots}")
+    config, anomaly_shots, split = evaluation_options(config, anomaly_shots, split)
+    ds = restrict_split(ds, split)
     train_paths = ds.train[:shots] if shots else ds.train
-    model = methods.create(method, tier=tier, device=device, **(config or {}))
+    held = anomaly_holdout(ds, anomaly_shots) if anomaly_shots else []
+    model = methods.create(method, tier=tier, device=device, **config)
     bar = tqdm(total=100, desc=f"fit {method} on {ds.category}", unit="%", disable=not progress, leave=False)
 
     def on_progress(fraction: float, desc: str) -> None:
@@ -210,9 +348,11 @@ def fit(
 
     t0 = time.perf_counter()
     train_images = [load_for_eval(ds, p, train_condition) for p in train_paths]
-    model.fit(train_images, progress=on_progress)
+    anomalies = [methods.AnomalySample(load_for_eval(ds, s.path, train_condition), s.mask(),
+                                       str(true_defect_type(ds, s))) for s in held]
+    model.fit(train_images, anomalies=anomalies, progress=on_progress)
     bar.close()
-    return FitResult(model, time.perf_counter() - t0, len(train_paths))
+    return FitResult(model, time.perf_counter() - t0, len(train_paths), anomaly_shots, [s.path for s in held])
 
 
 def evaluate(
@@ -228,20 +368,34 @@ def evaluate(
     save_maps: str | Path | None = None,
     progress: bool = True,
     fitted: FitResult | None = None,
+    anomaly_shots: int | None = None,
+    split: str | None = None,
 ) -> dict[str, Any]:
     """The `evaluate` JSON for one dataset category. Pass `fitted` to reuse a model fitted
-    on the same normals (suites evaluate one fit under several test conditions)."""
+    on the same normals (suites evaluate one fit under several test conditions).
+
+    `anomaly_shots` and `split` (see `evaluation_options`) may also come as keys of `config`.
+    """
     methods.get(method)  # an unknown name fails before any data is read
     ds = open_dataset(data, category)
     tier_name, tier_reason = describe_tier(tier)
+    method_config, anomaly_shots, split = evaluation_options(config, anomaly_shots, split)
     if fitted is None:
-        fitted = fit(method, ds, config=config, shots=shots, tier=tier_name, train_condition=train_condition,
-                     progress=progress)
+        fitted = fit(method, ds, config=method_config, shots=shots, tier=tier_name, train_condition=train_condition,
+                     progress=progress, anomaly_shots=anomaly_shots, split=split)
+    elif fitted.anomaly_shots != anomaly_shots:
+        raise ValueError(f"the fitted model used anomaly_shots={fitted.anomaly_shots}, this evaluation {anomaly_shots}")
     model = fitted.model
+    held = set(fitted.held_out)
+    ds = restrict_split(ds, split)
+    ds = dataclasses.replace(ds, test=[s for s in ds.test if s.path not in held])
 
     scores: list[float] = []
     maps: list[np.ndarray] = []
     per_image: list[dict[str, Any]] = []
+    pred_names: list[str | None] = []
+    class_maps: list[np.ndarray | None] = []
+    class_names: list[str] | None = None
     predict_s = 0.0
     for sample in tqdm(ds.test, desc=f"predict {ds.category}", disable=not progress, leave=False):
         img = load_for_eval(ds, sample.path, condition)
@@ -255,7 +409,12 @@ def evaluate(
         row = per_image_row(ds, sample, pred.score)
         if pred.class_name is not None:
             row["class_name"] = pred.class_name
+            if ds.defects and sample.label == 1:
+                row["defect"] = true_defect_type(ds, sample)
         per_image.append(row)
+        class_names = class_names or pred.details.get("class_names")
+        pred_names.append(pred.class_name)
+        class_maps.append(None if pred.class_map is None else _resize_class_map(pred.class_map, maps[-1].shape))
     if save_maps is not None:
         from leaderboard.score_maps import write_scores
 
@@ -268,7 +427,26 @@ def evaluate(
         "predict_ms_per_image": round(1000 * predict_s / max(len(ds.test), 1), 2),
         "peak_rss_mb": round(_peak_rss_mb(), 1),
     }
-    return result_json(ds, run, scores, maps, per_image, timing)
+    extra, info = None, None
+    if class_names and any(n is not None for n in pred_names):
+        extra, info = classification_metrics(ds, ds.test, list(class_names), pred_names, class_maps)
+    out = result_json(ds, run, scores, maps, per_image, timing, extra)
+    if info is not None:
+        out["classification"] = info
+    if split is not None:
+        out["split"] = split
+    if anomaly_shots is not None:
+        out["anomaly_shots"] = anomaly_shots
+        out["held_out_for_training"] = [str(p.relative_to(ds.root)) for p in fitted.held_out]
+    return out
+
+
+def _resize_class_map(class_map: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    import cv2
+
+    if class_map.shape[:2] == size:
+        return class_map.astype(np.int64)
+    return cv2.resize(class_map.astype(np.int32), (size[1], size[0]), interpolation=cv2.INTER_NEAREST).astype(np.int64)
 
 
 def _save_map(root: Path, ds: Dataset, sample: Sample, anomaly_map: np.ndarray) -> None:

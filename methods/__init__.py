@@ -45,6 +45,7 @@ from methods import logsad  # noqa: E402,F401
 from methods import patchcore  # noqa: E402,F401
 from methods import reference  # noqa: E402,F401
 from methods import uniad  # noqa: E402,F401
+from methods import uniadc  # noqa: E402,F401
 
 __all__ = [
     "AnomalySample", "ConfigError", "Method", "Prediction", "Progress", "UnknownNameError",

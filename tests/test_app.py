@@ -24,7 +24,7 @@ def _register_classifier() -> None:
                 bright = img.mean(axis=2) > img.mean()
                 pred.class_map = np.where(hot, np.where(bright, 1, 2), 0).astype(np.int32)
                 pred.class_name = "bright" if (pred.class_map == 1).sum() >= (pred.class_map == 2).sum() else "dark"
-                pred.details["class_names"] = ["bright", "dark"]  # class_map 1 and 2, as UniADC lists them
+                pred.details["class_names"] = ["normal", "bright", "dark"]  # class_map indexes it, 0 = normal
             return out
 
     if CLASSIFIER not in methods.available():

@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     syn.add_argument("--seed", type=int, default=0)
     syn.add_argument("--candidates", type=int, default=4, help="candidates per image for consistency selection")
     syn.add_argument("--tier", choices=("embedded", "full"), default="embedded")
-    prev = sub.add_parser("preview", help="write the contact sheets mask_families.png and priors.png")
+    prev = sub.add_parser("preview", help="write the contact sheets mask_families.png, priors.png and sample_guided.png")
     prev.add_argument("--out", required=True)
     prev.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)

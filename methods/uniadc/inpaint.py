@@ -277,6 +277,7 @@ class Synthesis:
     operator: str
     score: float
     candidates: int
+    category: str = ""  # set by sample-guided synthesis: the sample's category
 
 
 def synthesize_candidates(image: ImageLike, category: Category, rng: np.random.Generator, n_candidates: int = 4,

@@ -85,10 +85,34 @@ def priors_sheet(seed: int = 0) -> np.ndarray:
     return _grid([tiles[i:i + per_row] for i in range(0, len(tiles), per_row)])
 
 
+def sample_guided_sheet(seed: int = 0) -> np.ndarray:
+    """Per row: one anomaly sample (outlined), then its pastes into another photo, best SSIM first.
+
+    No real defect photo ships with scikit-image, so each sample is itself a prior-guided synthesis.
+    """
+    from methods.base import AnomalySample
+    from methods.uniadc.sample_guided import synthesize_from_samples
+
+    photos = sample_photos()
+    real = load_prior(PRIORS / "real-textures.yaml")
+    brick_b = cv2.resize(np.ascontiguousarray(np.repeat(data.brick()[-256:, -256:, None], 3, axis=2)), (256, 256))
+    jobs = [("stain", photos["brick"], brick_b), ("foreign_texture", photos["brick"], brick_b),
+            ("hole", photos["coffee"], photos["coffee"][:, ::-1].copy())]
+    rows = []
+    for k, (name, source, target) in enumerate(jobs):
+        made = synthesize(source, real.categories[name], np.random.default_rng(seed + k), n_candidates=4)
+        sample = AnomalySample(made.image, made.mask, name)
+        pastes = synthesize_from_samples(target, [sample], np.random.default_rng(seed + k), n_candidates=4)
+        row = [_label(_outline(sample.image, sample.mask), f"sample: {name}")]
+        row += [_label(_outline(p.image, p.mask), f"SSIM {p.score:.2f} {p.operator}") for p in pastes]
+        rows.append(row)
+    return _grid(rows)
+
+
 def write_previews(out: str | Path, seed: int = 0) -> list[Path]:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    paths = [out / "mask_families.png", out / "priors.png"]
-    for path, sheet in zip(paths, (mask_families_sheet(seed), priors_sheet(seed))):
+    paths = [out / "mask_families.png", out / "priors.png", out / "sample_guided.png"]
+    for path, sheet in zip(paths, (mask_families_sheet(seed), priors_sheet(seed), sample_guided_sheet(seed))):
         cv2.imwrite(str(path), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
     return paths
