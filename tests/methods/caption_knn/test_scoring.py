@@ -37,6 +37,14 @@ def test_knn_normality_by_hand():
     assert normality(np.array([[3.0, 4.0]]), bank[1:2], 5)[0] == 1.0
 
 
+def test_a_caption_equal_to_the_normals_is_at_distance_exactly_zero():
+    """384-d float32 unit vectors: the |a|² + |b|² − 2ab expansion leaves ~5e-4 here, differences leave 0."""
+    v = np.random.default_rng(13).normal(size=(1, 384)).astype(np.float32)  # a seed where the expansion fails
+    v /= np.linalg.norm(v)
+    bank = np.repeat(v, 5, axis=0)
+    assert knn_distances(v, bank, 5).max() == 0.0 and anomaly_score(v, bank, 5)[0] == 0.0
+
+
 def test_empty_bank_is_an_error():
     with pytest.raises(ValueError, match="empty"):
         knn_distances(np.zeros((1, 2)), np.zeros((0, 2)), 5)
