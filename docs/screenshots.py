@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,7 +24,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", help="leaderboard data dir (ANOMALY_HUB_DATA)")
     ap.add_argument("--chromium", default="/usr/bin/chromium")
+    ap.add_argument("--only", help="comma-separated shots to take (default: all), e.g. detect-classes")
     args = ap.parse_args()
+    only = set(args.only.split(",")) if args.only else None
+
+    def want(*shots: str) -> bool:
+        return only is None or bool(only.intersection(shots))
+
     if args.data:
         os.environ["ANOMALY_HUB_DATA"] = args.data
     os.environ["ANOMALY_HUB_WORKER"] = "0"
@@ -58,75 +62,113 @@ def main() -> None:
             page.wait_for_function(js_condition, timeout=LONG)
             page.wait_for_timeout(1000)
 
-        upload([p for p in brick if p.parent.name == "stain"][0])
-        page.get_by_role("button", name="Detect", exact=True).click()
-        wait_text("() => [...document.querySelectorAll('textarea')].some(t => t.value.includes('threshold'))")
-        page.locator(".js-plotly-plot").first.wait_for(state="visible", timeout=LONG)
-        page.wait_for_timeout(1500)
-        page.screenshot(path=str(OUT / "detect.png"), full_page=True)
-
-        page.get_by_text("Many images").click()
-        batch = Path(tempfile.mkdtemp(prefix="batch-"))  # the examples share file names: name them by folder
-        for p in examples.example_images("brick", limit=12):
-            shutil.copy(p, batch / f"{p.parent.name}-{p.name}")
-        page.locator("[role=tabpanel]:visible input[type=file][multiple]").first.set_input_files(
-            sorted(str(p) for p in batch.iterdir()))
-        page.wait_for_timeout(2500)
-        page.get_by_role("button", name="Detect all").click()
-        wait_text("() => [...document.querySelectorAll('textarea')].some(t => t.value.includes('images ANOMALOUS'))")
-        page.screenshot(path=str(OUT / "detect-batch.png"), full_page=True)
-
-        tab("Synthesize")
-        upload(brick[0])
-        page.get_by_role("button", name="Synthesize", exact=True).click()
-        wait_text("() => document.body.innerText.includes('BEST')")
-        page.screenshot(path=str(OUT / "synthesize.png"), full_page=True)
-
-        tab("Caption → logical score")
-        upload(fruits[2])
-        page.get_by_role("button", name="Caption and score").click()
-        wait_text("() => [...document.querySelectorAll('textarea')].some(t => t.value.includes('object'))")
-        page.screenshot(path=str(OUT / "caption.png"), full_page=True)
-
-        tab("Match-of-thought rules")
-        page.get_by_role("button", name="Load the mined rules").click()
-        wait_text("() => document.body.innerText.includes('valid:')")
-        upload(fruits[2])
-        page.get_by_role("button", name="Apply the rules").click()
-        wait_text("() => document.body.innerText.includes('rules broken')")
-        page.get_by_label("Save as").fill("fruits-mined")
-        page.get_by_role("button", name="Save", exact=True).click()
-        wait_text("() => document.body.innerText.includes(\"saved 'fruits-mined'\")")
-        page.screenshot(path=str(OUT / "rules.png"), full_page=True)
-
-        tab("Detect")  # the saved rule set drives logsad in Detect
-        for label, value in (("Method", "logsad"), ("Fitted on", "Fruits"), ("Rule set", "saved: fruits-mined")):
-            box = page.get_by_label(label, exact=False).first
-            box.fill(value)
-            box.press("Enter")
-            page.wait_for_timeout(500)
-        upload(fruits[2])
-        page.get_by_role("button", name="Detect", exact=True).click()
-        wait_text("() => [...document.querySelectorAll('textarea')].some(t => t.value.includes('held-out'))")
-        page.screenshot(path=str(OUT / "detect-rules.png"), full_page=True)
-
-        tab("Leaderboard")
-        page.get_by_role("button", name="Refresh").click()
-        page.wait_for_timeout(3000)
-        runs = app.leaderboard_table()
-        if len(runs):  # the detail of the run with the most tasks, when the data dir has finished runs
-            name = runs.sort_values("n_tasks").iloc[-1]["display_name"]
-            page.locator("#leaderboard-table").get_by_text(name, exact=True).first.click()
-            wait_text("() => document.body.innerText.includes('git_commits')")
-        page.screenshot(path=str(OUT / "leaderboard.png"), full_page=True)
-
-        tab("About")
-        page.wait_for_timeout(1500)
-        page.screenshot(path=str(OUT / "about.png"), full_page=True)
+        if want("detect", "detect-batch"):
+            detect_shots(page, brick, upload, wait_text)
+        if want("detect-classes"):
+            classes_shot(page, brick, upload, wait_text)
+        if want("synthesize"):
+            tab("Synthesize")
+            upload(brick[0])
+            page.get_by_role("button", name="Synthesize", exact=True).click()
+            wait_text("() => document.body.innerText.includes('BEST')")
+            page.screenshot(path=str(OUT / "synthesize.png"), full_page=True)
+        if want("caption"):
+            tab("Caption → logical score")
+            upload(fruits[2])
+            page.get_by_role("button", name="Caption and score").click()
+            wait_text("() => [...document.querySelectorAll('textarea')].some(t => t.value.includes('object'))")
+            page.screenshot(path=str(OUT / "caption.png"), full_page=True)
+        if want("rules", "detect-rules"):
+            rules_shots(page, fruits, tab, upload, wait_text)
+        if want("leaderboard"):
+            leaderboard_shot(page, app, tab, wait_text)
+        if want("about"):
+            tab("About")
+            page.wait_for_timeout(1500)
+            page.screenshot(path=str(OUT / "about.png"), full_page=True)
         browser.close()
     demo.close()
     for p in sorted(OUT.glob("*.png")):
         print(p)
+
+
+def _pick(page, label: str, value: str) -> None:
+    box = page.get_by_label(label, exact=False).first
+    box.fill(value)
+    box.press("Enter")
+    page.wait_for_timeout(500)
+
+
+def detect_shots(page, brick, upload, wait_text) -> None:
+    """PatchCore on a brick stain, then the same model on a batch of brick images."""
+    import shutil
+    import tempfile
+
+    from leaderboard import examples
+
+    upload([p for p in brick if p.parent.name == "stain"][0])
+    page.get_by_role("button", name="Detect", exact=True).click()
+    wait_text("() => [...document.querySelectorAll('textarea')].some(t => t.value.includes('threshold'))")
+    page.locator(".js-plotly-plot").first.wait_for(state="visible", timeout=LONG)
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(OUT / "detect.png"), full_page=True)
+
+    page.get_by_text("Many images").click()
+    batch = Path(tempfile.mkdtemp(prefix="batch-"))  # the examples share file names: name them by folder
+    for p in examples.example_images("brick", limit=12):
+        shutil.copy(p, batch / f"{p.parent.name}-{p.name}")
+    page.locator("[role=tabpanel]:visible input[type=file][multiple]").first.set_input_files(
+        sorted(str(p) for p in batch.iterdir()))
+    page.wait_for_timeout(2500)
+    page.get_by_role("button", name="Detect all").click()
+    wait_text("() => [...document.querySelectorAll('textarea')].some(t => t.value.includes('images ANOMALOUS'))")
+    page.screenshot(path=str(OUT / "detect-batch.png"), full_page=True)
+    page.get_by_text("Many images").click()
+
+
+def classes_shot(page, brick, upload, wait_text) -> None:
+    """UniADC on brick: the class map with its legend (fitting it on first use takes a few minutes on a CPU)."""
+    _pick(page, "Method", "uniadc")
+    _pick(page, "Fitted on", "brick")
+    upload([p for p in brick if p.parent.name == "stain"][0])
+    page.get_by_role("button", name="Detect", exact=True).click()
+    wait_text("() => [...document.querySelectorAll('textarea')].some(t => t.value.includes('most likely defect'))")
+    page.wait_for_timeout(2000)
+    page.screenshot(path=str(OUT / "detect-classes.png"), full_page=True)
+
+
+def rules_shots(page, fruits, tab, upload, wait_text) -> None:
+    """The mined Fruits rules applied and saved, then that saved rule set driving logsad in Detect."""
+    tab("Match-of-thought rules")
+    page.get_by_role("button", name="Load the mined rules").click()
+    wait_text("() => document.body.innerText.includes('valid:')")
+    upload(fruits[2])
+    page.get_by_role("button", name="Apply the rules").click()
+    wait_text("() => document.body.innerText.includes('rules broken')")
+    page.get_by_label("Save as").fill("fruits-mined")
+    page.get_by_role("button", name="Save", exact=True).click()
+    wait_text("() => document.body.innerText.includes(\"saved 'fruits-mined'\")")
+    page.screenshot(path=str(OUT / "rules.png"), full_page=True)
+
+    tab("Detect")
+    for label, value in (("Method", "logsad"), ("Fitted on", "Fruits"), ("Rule set", "saved: fruits-mined")):
+        _pick(page, label, value)
+    upload(fruits[2])
+    page.get_by_role("button", name="Detect", exact=True).click()
+    wait_text("() => [...document.querySelectorAll('textarea')].some(t => t.value.includes('held-out'))")
+    page.screenshot(path=str(OUT / "detect-rules.png"), full_page=True)
+
+
+def leaderboard_shot(page, app, tab, wait_text) -> None:
+    tab("Leaderboard")
+    page.get_by_role("button", name="Refresh").click()
+    page.wait_for_timeout(3000)
+    runs = app.leaderboard_table()
+    if len(runs):  # the detail of the run with the most tasks, when the data dir has finished runs
+        name = runs.sort_values("n_tasks").iloc[-1]["display_name"]
+        page.locator("#leaderboard-table").get_by_text(name, exact=True).first.click()
+        wait_text("() => document.body.innerText.includes('git_commits')")
+    page.screenshot(path=str(OUT / "leaderboard.png"), full_page=True)
 
 
 if __name__ == "__main__":
