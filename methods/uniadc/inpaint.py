@@ -45,6 +45,7 @@ OPERATOR_WORDS: list[tuple[str, tuple[str, ...]]] = [
 ]
 DARK_WORDS = ("dark", "black", "burn", "crack", "hole")
 BRIGHT_WORDS = ("bright", "white", "light", "shiny", "scratch")
+_TONE_WORDS = {"dark", "darker", "light", "lighter", "bright", "brighter", "black", "white"}
 
 
 @dataclass(frozen=True)
@@ -64,8 +65,11 @@ def read_description(description: str) -> Appearance:
     )
     first_dark = next((i for i, w in enumerate(words) if w.startswith(DARK_WORDS)), None)
     first_bright = next((i for i, w in enumerate(words) if w.startswith(BRIGHT_WORDS)), None)
-    if first_dark is None and first_bright is None:
-        tone = 0
+    either = any(words[i + 1] == "or" and {words[i], words[i + 2]} & _TONE_WORDS and
+                 words[i].startswith(DARK_WORDS) != words[i + 2].startswith(DARK_WORDS)
+                 for i in range(len(words) - 2))
+    if either or (first_dark is None and first_bright is None):
+        tone = 0  # "lighter or darker": each candidate draws its own
     elif first_bright is None or (first_dark is not None and first_dark < first_bright):
         tone = -1
     else:

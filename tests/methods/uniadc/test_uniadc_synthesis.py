@@ -21,6 +21,9 @@ def test_description_picks_operator_colour_and_tone():
     assert (look.operator, look.colour) == ("stain", (165, 30, 30))
     assert read_description("A dark crack across the tool").operator == "line"
     assert read_description("A dark crack across the tool").tone == -1
+    assert read_description("Thin scratches").tone == 1  # a scratch catches light unless told otherwise
+    assert read_description("Thin scratches, lighter or darker than the surface").tone == 0  # either, per candidate
+    assert read_description("A dark or black hole").tone == -1  # both dark: no choice
     assert read_description("Foreign matter on the pill").operator == "foreign"
     assert read_description("A small dark hole").operator == "hole"
     assert read_description("A bent, dented stick").operator == "deform"
