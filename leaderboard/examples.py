@@ -94,6 +94,20 @@ def example_config(method: str, category: str) -> dict:
     return {}
 
 
+def _config_tag(config: dict) -> str:
+    """'' for the defaults, else a digest of the config and of the files it names, so an edited example prior
+    refits instead of reusing a model fitted on the old one."""
+    if not config:
+        return ""
+    import hashlib
+
+    digest = hashlib.sha256(json.dumps(config, sort_keys=True).encode())
+    for value in config.values():
+        if isinstance(value, str) and Path(value).is_file():
+            digest.update(Path(value).read_bytes())
+    return "-" + digest.hexdigest()[:10]
+
+
 _models: dict[tuple[str, str, str], FittedModel] = {}
 _fit_lock = threading.Lock()
 
@@ -124,13 +138,13 @@ def fit_calibrated(method: str, normals: list, tier: str | None = None, progress
 
 def _load_or_fit(method: str, category: str, tier: str, progress) -> FittedModel:
     data = example_dataset(category)
-    saved = cache_dir() / "models" / data.parent.name / f"{method}-{category}-{tier}"
+    config = example_config(method, category)
+    saved = cache_dir() / "models" / data.parent.name / f"{method}-{category}-{tier}{_config_tag(config)}"
     calibration = saved / "calibration.json"
     if calibration.exists() and (saved / "method.json").exists():
         cal = json.loads(calibration.read_text())
         return FittedModel(Method.load(saved), cal["normal_scores"], tuple(cal["map_range"]))
-    fitted = fit_calibrated(method, sorted((data / "train" / "good").glob("*.png")), tier, progress,
-                            config=example_config(method, category))
+    fitted = fit_calibrated(method, sorted((data / "train" / "good").glob("*.png")), tier, progress, config=config)
     fitted.model.save(saved)
     calibration.write_text(json.dumps({"normal_scores": fitted.normal_scores, "map_range": list(fitted.map_range)},
                                       indent=2))

@@ -28,3 +28,12 @@ def test_a_method_with_a_prior_gets_the_categorys_example_prior_and_others_the_d
     assert examples.example_config("patchcore", "brick") == {}
     assert examples.example_config("examples_test_prior", "Fruits")["prior"].endswith("synthetic-logic-fruits.yaml")
     assert examples.example_config("examples_test_prior", "gravel")["prior"].endswith("priors/real-textures.yaml")
+
+
+def test_the_cache_tag_changes_when_a_named_file_changes(tmp_path):
+    prior = tmp_path / "prior.yaml"
+    prior.write_text("name: a\n")
+    first = examples._config_tag({"prior": str(prior)})
+    prior.write_text("name: b\n")
+    assert examples._config_tag({}) == "" and first.startswith("-")
+    assert examples._config_tag({"prior": str(prior)}) != first
