@@ -11,13 +11,11 @@ live in benchmarks/results/runs/synthetic-logic-caption_knn.jsonl.
 """
 from __future__ import annotations
 
-import argparse
 import statistics
 import time
 from typing import Any, Optional
 
-from benchmarks.common import RESULTS, machine, patchcore_rows, print_table, write_results
-from leaderboard.run_suite import run_suite
+from benchmarks.common import machine, patchcore_rows, print_table, run_subset, subset_from_args, write_results
 
 SUITE = "synthetic-logic"
 METRIC = "image_auroc_logical"
@@ -56,17 +54,9 @@ def costs(category: str = "Fruits", n_predict: int = 20) -> dict[str, float]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--categories", help="comma-separated subset of scenarios")
-    ap.add_argument("--conditions", help="comma-separated subset of conditions")
-    args = ap.parse_args()
-    cats = args.categories.split(",") if args.categories else None
-    conds = args.conditions.split(",") if args.conditions else None
-
+    cats, conds = subset_from_args(__doc__.split("\n")[0])
     t0 = time.perf_counter()
-    ours = run_suite(SUITE, "caption_knn", out=RESULTS / "runs" / f"{SUITE}-caption_knn.jsonl", tier="embedded",
-                     categories=cats, conditions=conds)
-    ours = [r for r in ours if (not cats or r["category"] in cats) and (not conds or r["condition"] in conds)]
+    ours = run_subset(SUITE, "caption_knn", cats, conds)
     by_cond = condition_means(ours)
     present = [v for v in by_cond.values() if v is not None]
     mean = _mean([r["metrics"].get(METRIC) for r in ours])

@@ -77,3 +77,25 @@ def patchcore_rows(suite: str, categories: Optional[list[str]], conditions: Opti
         rows = run_suite(suite, "patchcore", out=out, tier="embedded", categories=categories, conditions=conditions)
         source = f"run here: {out.relative_to(RESULTS.parent.parent)}"
     return rows, source
+
+
+def subset_from_args(description: str) -> tuple[Optional[list[str]], Optional[list[str]]]:
+    """(categories, conditions) from `--categories` / `--conditions`; None means all."""
+    import argparse
+
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--categories", help="comma-separated subset of scenarios")
+    ap.add_argument("--conditions", help="comma-separated subset of conditions")
+    args = ap.parse_args()
+    return (args.categories.split(",") if args.categories else None,
+            args.conditions.split(",") if args.conditions else None)
+
+
+def run_subset(suite: str, method: str, categories: Optional[list[str]], conditions: Optional[list[str]]) -> list[dict]:
+    """The method's rows for the subset, resuming from benchmarks/results/runs/<suite>-<method>.jsonl."""
+    from leaderboard.run_suite import run_suite
+
+    rows = run_suite(suite, method, out=RESULTS / "runs" / f"{suite}-{method}.jsonl", tier="embedded",
+                     categories=categories, conditions=conditions)
+    return [r for r in rows if (not categories or r["category"] in categories)
+            and (not conditions or r["condition"] in conditions)]

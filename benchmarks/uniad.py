@@ -11,13 +11,13 @@ methods have are compared.
 """
 from __future__ import annotations
 
-import argparse
 import statistics
 import time
 from typing import Any, Optional
 
-from benchmarks.common import RESULTS, machine, patchcore_rows, print_table, timed, write_results
-from leaderboard.run_suite import run_suite
+from benchmarks.common import (
+    machine, patchcore_rows, print_table, run_subset, subset_from_args, timed, write_results,
+)
 
 SUITE = "synthetic-logic"
 
@@ -52,17 +52,9 @@ def predict_cost(category: str = "Fruits", n: int = 16) -> dict[str, float]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--categories", help="comma-separated subset of scenarios")
-    ap.add_argument("--conditions", help="comma-separated subset of conditions")
-    args = ap.parse_args()
-    cats = args.categories.split(",") if args.categories else None
-    conds = args.conditions.split(",") if args.conditions else None
-
+    cats, conds = subset_from_args(__doc__.split("\n")[0])
     t0 = time.perf_counter()
-    ours = run_suite(SUITE, "uniad", out=RESULTS / "runs" / f"{SUITE}-uniad.jsonl", tier="embedded",
-                     categories=cats, conditions=conds)
-    ours = [r for r in ours if (not cats or r["category"] in cats) and (not conds or r["condition"] in conds)]
+    ours = run_subset(SUITE, "uniad", cats, conds)
     base, base_source = patchcore_rows(SUITE, cats, conds)
     a, b = _by_task(ours), _by_task(base)
     common = sorted(set(a) & set(b))
