@@ -427,6 +427,14 @@ SHAPES = [prior.UNKNOWN, *prior.SHAPES]
 SIZES = [prior.UNKNOWN, *prior.SIZES]
 
 
+def _candidate_count(candidates) -> int:
+    """The app caps a request; the CLI makes large sets."""
+    n = int(candidates)
+    if not 1 <= n <= MAX_CANDIDATES:
+        raise gr.Error(f"Ask for 1 to {MAX_CANDIDATES} candidates (got {n}); use the CLI for large sets.")
+    return n
+
+
 @on_gpu
 def synthesize(image, category: str, description: str, shape: str, size: str, candidates: int, seed: int):
     """Repaint a normal image into `candidates` anomalies from a one-category prior; best first, plus a zip."""
@@ -435,9 +443,7 @@ def synthesize(image, category: str, description: str, shape: str, size: str, ca
 
     if image is None:
         raise gr.Error("Upload a normal image or click an example first.")
-    n = int(candidates)
-    if not 1 <= n <= MAX_CANDIDATES:
-        raise gr.Error(f"Ask for 1 to {MAX_CANDIDATES} candidates (got {n}); use the CLI for large sets.")
+    n = _candidate_count(candidates)
     try:
         rgb = to_rgb_array(image)
         prior = parse_prior(yaml.safe_dump({"name": "app", "categories": {
@@ -463,9 +469,7 @@ def synthesize_samples(image, sample_image, sample_mask, category: str, candidat
 
     if image is None or sample_image is None or sample_mask is None:
         raise gr.Error("Give a normal image, an anomaly sample and the sample's mask.")
-    n = int(candidates)
-    if not 1 <= n <= MAX_CANDIDATES:
-        raise gr.Error(f"Ask for 1 to {MAX_CANDIDATES} candidates (got {n}); use the CLI for large sets.")
+    n = _candidate_count(candidates)
     name = category.strip() or "anomaly"
     try:
         rgb, sample = to_rgb_array(image), to_rgb_array(sample_image)
