@@ -19,8 +19,22 @@ from leaderboard.board.queue import Queue
 
 METRICS = ["image_auroc", "image_auroc_logical", "image_auroc_structural", "pixel_auroc", "aupro", "spro", "f1_max"]
 PARQUET_NAME = "data/results.parquet"
-SUMMARY_COLUMNS = ["rank", "display_name", "method", "suite", "tier", "source", "score", "pixel_auroc", "n_tasks",
-                   "submission_id", "submitter"]
+SUMMARY_COLUMNS = ["rank", "display_name", "method", "suite", "setting", "tier", "source", "score", "pixel_auroc",
+                   "n_tasks", "submission_id", "submitter"]
+STANDARD = "standard"
+
+
+def setting(result: dict[str, Any]) -> str:
+    """What was measured, when it is not the suite's standard protocol: few-shot anomalies, one test kind.
+
+    Runs in different settings see different test sets, so they are ranked apart.
+    """
+    parts = []
+    if result.get("anomaly_shots"):
+        parts.append(f"{result['anomaly_shots']}-shot anomalies")
+    if result.get("split"):
+        parts.append(f"{result['split']} split")
+    return ", ".join(parts) or STANDARD
 
 
 def to_frame(queue: Queue) -> pd.DataFrame:
@@ -31,7 +45,7 @@ def to_frame(queue: Queue) -> pd.DataFrame:
             "submission_id": r["submission_id"], "display_name": r["display_name"], "submitter": r["submitter"],
             "method": r["method"], "suite": r["suite"], "suite_version": r["suite_version"], "task": r["task"],
             "category": r["category"], "condition": r["condition"], "tier": r["tier"],
-            "source": r["result"].get("source", store.RUN_HERE),
+            "source": r["result"].get("source", store.RUN_HERE), "setting": setting(r["result"]),
             "config_hash": r["config_hash"], "git_commit": r["git_commit"],
             "seed_suite": r["seeds"].get("suite"), "seed_method": r["seeds"].get("method"),
             "fit_s": r["timing"].get("fit_s"), "predict_ms_per_image": r["timing"].get("predict_ms_per_image"),
@@ -58,18 +72,21 @@ def to_dataset(queue: Queue) -> Any:
 
 
 def summary(queue: Queue, suite: Optional[str] = None) -> pd.DataFrame:
-    """One leaderboard row per (submission, suite): the mean main metric over its tasks, best first."""
+    """One leaderboard row per (submission, suite): the mean main metric over its tasks, best first,
+    ranked among the rows of the same suite and setting."""
     frame = to_frame(queue)
     if suite:
         frame = frame[frame["suite"] == suite]
     if frame.empty:
         return pd.DataFrame(columns=SUMMARY_COLUMNS)
     frame = frame.assign(score=frame["image_auroc_logical"].fillna(frame["image_auroc"]))
-    table = (frame.groupby(["submission_id", "display_name", "submitter", "method", "suite", "tier", "source"],
-                           as_index=False)
+    table = (frame.groupby(["submission_id", "display_name", "submitter", "method", "suite", "setting", "tier",
+                            "source"], as_index=False)
              .agg(score=("score", "mean"), n_tasks=("task", "count"), pixel_auroc=("pixel_auroc", "mean")))
-    table = table.sort_values(["suite", "score"], ascending=[True, False], na_position="last")
-    table.insert(0, "rank", table.groupby("suite").cumcount() + 1)
+    table["standard_first"] = table["setting"] != STANDARD
+    table = table.sort_values(["suite", "standard_first", "setting", "score"], ascending=[True, True, True, False],
+                              na_position="last")
+    table.insert(0, "rank", table.groupby(["suite", "setting"]).cumcount() + 1)
     return table[SUMMARY_COLUMNS].reset_index(drop=True)
 
 

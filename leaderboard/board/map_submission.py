@@ -327,7 +327,8 @@ def _summary(queue: Queue, submission_id: str, created: bool) -> dict[str, Any]:
     return {
         "id": submission_id, "created": created, "display_name": rows[0]["display_name"], "suite": suite,
         "tier": TIER, "source": store.MAPS_SUBMITTED, "n_tasks": len(rows),
-        "rank": int(ranked["rank"].iloc[0]), "of": len(table), "score": float(ranked["score"].iloc[0]),
+        "rank": int(ranked["rank"].iloc[0]), "of": int((table["setting"] == ranked["setting"].iloc[0]).sum()),
+        "score": float(ranked["score"].iloc[0]),
         "mean_metrics": means,
         "rows": [{"task": r["task"], "category": r["category"], "condition": r["condition"],
                   "main_metric": main_metric(r), "metrics": r["metrics"]} for r in rows],

@@ -2,7 +2,9 @@
 
 Everything a submitter writes is checked here before it reaches the queue: names match a
 strict pattern (so none can become a path), the method, its config keys and the suites
-must be registered, and a Hub model must be pinned to a commit. Two submissions that
+must be registered, and a Hub model must be pinned to a commit. Beside the method's keys a
+config may carry the evaluation options `anomaly_shots` and `split` (few-shot, one test kind);
+they change what is measured, so the board ranks such runs in their own setting. Two submissions that
 would compute the same numbers share one content hash and run once.
 """
 from __future__ import annotations
@@ -146,18 +148,22 @@ def _check_registered(sub: Submission) -> tuple[dict[str, Any], list[tuple[str, 
     """The resolved config (every default filled in) and what is not registered or not valid."""
     import methods
     from leaderboard import suites
+    from leaderboard.evaluate import evaluation_options
     from leaderboard.run_suite import select_tasks
     from leaderboard.suites.conditions import CONDITIONS
     from methods.base import ConfigError, validate_config
 
     errors: list[tuple[str, str]] = []
     resolved = dict(sub.config)
+    split = None
     try:
         _reject_paths(sub.config, "config")
+        method_config, anomaly_shots, split = evaluation_options(sub.config)
         cls = methods.get(sub.method)
-        cfg = validate_config(sub.method, cls.Config, sub.config)
+        cfg = validate_config(sub.method, cls.Config, method_config)
         cls(cfg, device="cpu")  # methods check value ranges in __init__; nothing is loaded or run
         resolved = json.loads(json.dumps(dataclasses.asdict(cfg)))
+        resolved.update({k: v for k, v in (("anomaly_shots", anomaly_shots), ("split", split)) if v is not None})
     except KeyError as exc:  # UnknownNameError
         errors.append(("method", str(exc)))
     except (ConfigError, ValueError) as exc:
@@ -184,6 +190,9 @@ def _check_registered(sub: Submission) -> tuple[dict[str, Any], list[tuple[str, 
             select_tasks(suite, sel.categories, sel.conditions)
         except ValueError as exc:
             errors.append((f"{where}.categories", str(exc)))
+        if split and not suite.has_kinds:
+            errors.append((f"{where}.name", f"config.split={split!r} needs logical/structural test kinds; "
+                                             f"suite {sel.name!r} has none"))
     return resolved, errors
 
 

@@ -97,6 +97,11 @@ class Suite(BaseModel):
                     raise ValueError(f"task {task.key}: unknown condition {cond!r}; known: {', '.join(CONDITIONS)}")
         return self
 
+    @property
+    def has_kinds(self) -> bool:
+        """Whether its test sets split into logical and structural anomalies (it reports each kind's AUROC)."""
+        return bool({"image_auroc_logical", "image_auroc_structural"} & set(self.metrics))
+
 
 def load_suite(path: Path) -> Suite:
     try:

@@ -99,7 +99,7 @@ def test_submitted_maps_rank_with_the_metrics_of_the_same_method_run_here(export
     assert out.strip() == res["id"] and "identical to an existing submission" in err
     assert _stored(db_path) == (2, 2 * N_TASKS)
     assert main(["table", "--suite", SUITE, "--db", str(db_path)]) == 0
-    assert "| z-score maps | maps | board-tiny | external | maps submitted |" in capsys.readouterr().out
+    assert "| z-score maps | maps | board-tiny | standard | external | maps submitted |" in capsys.readouterr().out
     assert main(["reproduce", res["id"], "--db", str(db_path)]) == 2
     assert "scored from submitted maps" in capsys.readouterr().err
 

@@ -35,6 +35,12 @@ def test_every_registered_method_has_a_valid_example(name):
     assert sub.method == name
 
 
+def test_every_example_submission_parses():
+    for path in sorted(EXAMPLES.glob("*.yaml")):
+        sub = parse(path.read_text())
+        assert sub.method in methods.available(), path.name
+
+
 def test_valid_submission_resolves_defaults_and_pins_model():
     sub = parse(tiny(config={"bins": 4}, model={"repo_id": "org/weights", "revision": COMMIT}))
     assert sub.config == {"bins": 4, "image_size": 128}
@@ -124,3 +130,24 @@ def test_fuzzed_input_raises_only_submission_error(data):
         parse(data)
     except SubmissionError as exc:
         assert exc.errors and all(isinstance(f, str) and isinstance(m, str) for f, m in exc.errors)
+
+
+def test_evaluation_options_travel_in_the_config_beside_the_method_keys():
+    sub = parse(tiny(config={"bins": 4, "anomaly_shots": 1}))
+    assert sub.config == {"bins": 4, "image_size": 128, "anomaly_shots": 1}
+    assert sub.content_hash != parse(tiny(config={"bins": 4})).content_hash
+
+
+@pytest.mark.parametrize("config, expected", [
+    ({"anomaly_shots": 0}, "anomaly_shots must be an integer ≥ 1, got 0"),
+    ({"anomaly_shots": "one"}, "anomaly_shots must be an integer ≥ 1, got 'one'"),
+    ({"split": "logic"}, "split must be one of logical, structural, got 'logic'"),
+])
+def test_bad_evaluation_options_are_named(config, expected):
+    assert expected in errors_of(tiny(config=config))["config"]
+
+
+def test_a_split_needs_a_suite_with_logical_and_structural_kinds():
+    errs = errors_of(tiny(config={"split": "structural"}))
+    assert "needs logical/structural test kinds" in errs["suites.0.name"] and SUITE in errs["suites.0.name"]
+    assert suites.get("synthetic-logic").has_kinds and not suites.get("real-textures").has_kinds

@@ -173,3 +173,16 @@ def test_cli_submit_status_table(db_path, tmp_path, capsys):
 def test_plan_matches_selection():
     sub = parse({**tiny(), "suites": [{"name": SUITE, "categories": ["beta"], "conditions": ["low_light"]}]})
     assert [t.key for _, t in plan(sub)] == ["beta/low_light"]
+
+
+def test_few_shot_runs_are_ranked_in_their_own_setting(db_path):
+    queue, standard = _finished(db_path)
+    few = queue.submit(parse(tiny(display_name="few", config={"anomaly_shots": 1}))).id
+    assert work(queue, once=True) == [(few, FINISHED)]
+    rows = export.store.results(queue, few)
+    assert len(rows) == N_TASKS and {r["result"]["anomaly_shots"] for r in rows} == {1}
+    assert all(r["result"]["n_test"] == 3 for r in rows)  # one crack per category went to fit
+    table = export.summary(queue, SUITE).set_index("submission_id")
+    assert table.loc[standard, "setting"] == "standard" and table.loc[few, "setting"] == "1-shot anomalies"
+    assert table.loc[standard, "rank"] == 1 and table.loc[few, "rank"] == 1
+    assert list(export.summary(queue, SUITE)["setting"]) == ["standard", "1-shot anomalies"]
