@@ -803,8 +803,9 @@ def build_app() -> gr.Blocks:
                 l_method = gr.Textbox(label="Method")
                 l_tier = gr.Dropdown(["", "embedded", "full", "external"], value="", label="Tier")
                 l_search = gr.Textbox(label="Search")
-            l_table = gr.DataFrame(label="Ranked by mean logical AUROC (image AUROC where no logical split); "
-                                         "click a row for its detail", elem_id="leaderboard-table")
+            l_table = gr.DataFrame(label="Ranked within each suite and setting (few-shot and one-split runs apart) "
+                                         "by mean logical AUROC (image AUROC where no logical split); click a row "
+                                         "for its detail", elem_id="leaderboard-table")
             l_refresh = gr.Button("Refresh")
             with gr.Row():
                 l_robust = gr.Plot(label="Per-condition robustness")
