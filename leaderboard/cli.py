@@ -132,6 +132,15 @@ def cmd_run_suite(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_write_test_images(args: argparse.Namespace) -> int:
+    from leaderboard.run_suite import write_test_images
+
+    n = write_test_images(args.name, args.out, data_root=args.data_root, categories=_csv(args.categories),
+                          conditions=_csv(args.conditions))
+    print(f"wrote {n} test images under {args.out}", file=sys.stderr)
+    return 0
+
+
 def _queue(args: argparse.Namespace):
     from leaderboard.board import Queue
 
@@ -309,6 +318,15 @@ def build_parser() -> argparse.ArgumentParser:
                    "this folder, the layout `submit-maps` reads once zipped")
     s.add_argument("--out", required=True, help="JSON-lines results file (appended; finished tasks are skipped)")
     s.set_defaults(func=cmd_run_suite)
+
+    s = sub.add_parser("write-test-images", help="write a suite's test images as evaluation sees them (condition "
+                       "applied), in the layout a map submission mirrors")
+    s.add_argument("name")
+    s.add_argument("--data-root", help="dataset root for real-dataset suites; a folder to generate into otherwise")
+    s.add_argument("--categories", help="comma-separated subset of the suite's categories")
+    s.add_argument("--conditions", help="comma-separated subset of the suite's conditions")
+    s.add_argument("--out", required=True, help="folder to write <condition>/<category>/test/<defect>/<id>.png under")
+    s.set_defaults(func=cmd_write_test_images)
 
     db_help = "queue database (default: $ANOMALY_HUB_DATA/leaderboard.sqlite, /data/anomaly-hub or ./data)"
     root_help = "SUITE=PATH dataset root for a real-dataset suite (repeatable)"

@@ -7,6 +7,8 @@ test conditions that share the same normals.
 `save_maps` writes the maps of the tasks this call runs (not of those it skips) under
 `<save_maps>/<condition>[/<N>-shot]/<category>/test/<defect_type>/<image_id>.tiff`, the
 layout of a map submission, so the folder's contents zip straight into one.
+`write_test_images` writes the test images those maps belong to, as evaluation sees them
+(capture condition applied), in the same layout, for tools that run elsewhere.
 """
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ from tqdm.auto import tqdm
 from hub import describe_tier
 from leaderboard import suites
 from leaderboard.datasets import open_dataset
-from leaderboard.evaluate import evaluate, fit
+from leaderboard.evaluate import evaluate, fit, load_for_eval
 from leaderboard.suites.conditions import CONDITIONS
 from leaderboard.suites.spec import Suite, Task
 
@@ -155,3 +157,40 @@ def summary_table(rows: list[dict[str, Any]], metric: Optional[str] = None) -> s
     if len(present) > 1:
         lines.append(f"worst-minus-best condition gap: {max(present) - min(present):.3f}")
     return "\n".join(lines)
+
+
+def write_test_images(
+    name: str,
+    out: str | Path,
+    *,
+    data_root: Optional[str | Path] = None,
+    categories: Optional[list[str]] = None,
+    conditions: Optional[list[str]] = None,
+    progress: bool = True,
+) -> int:
+    """Each task's test images as evaluation sees them, as PNG under
+    `<out>/<condition>[/<N>-shot]/<category>/test/<defect_type>/<image_id>.png`; returns how many.
+
+    A method run elsewhere predicts these files and writes `<image_id>.tiff` beside each
+    image's place in a maps folder: that folder is then a map submission.
+    """
+    from PIL import Image
+
+    from leaderboard.score_maps import map_key
+
+    suite = suites.get(name)
+    tasks = select_tasks(suite, categories, conditions)
+    root = suites.materialise(suite, data_root=data_root, categories=sorted({t.category for t in tasks}))
+    datasets = {c: open_dataset(root, c) for c in sorted({t.category for t in tasks})}
+    total = sum(len(datasets[t.category].test) for t in tasks)
+    written = 0
+    with tqdm(total=total, desc=f"{name} test images", unit="img", disable=not progress) as bar:
+        for task in tasks:
+            ds = datasets[task.category]
+            for sample in ds.test:
+                target = Path(out) / task.maps_root / task.category / "test" / f"{map_key(sample)}.png"
+                target.parent.mkdir(parents=True, exist_ok=True)
+                Image.fromarray(load_for_eval(ds, sample.path, task.condition)).save(target)
+                written += 1
+                bar.update(1)
+    return written

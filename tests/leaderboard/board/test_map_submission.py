@@ -215,3 +215,37 @@ def test_not_a_zip_and_the_example_meta(db_path, tmp_path):
         submit_maps(fake, META, SUITE, store_dir=db_path.parent)
     meta = parse_meta(EXAMPLE.read_text())
     assert meta.framework.startswith("anomalib") and meta.code and meta.paper
+
+
+def test_maps_made_from_written_test_images_score_like_the_run_here(exported, db_path, tmp_path):
+    """The path of a tool that runs elsewhere: write-test-images, predict those files, zip maps, submit."""
+    import methods
+    from PIL import Image
+
+    from leaderboard.datasets import open_dataset
+    from leaderboard.run_suite import write_test_images
+
+    _, rows = exported
+    images = tmp_path / "images"
+    assert main(["write-test-images", SUITE, "--data-root", str(tmp_path / "data"), "--out", str(images)]) == 0
+    written = sorted(p.relative_to(images).as_posix() for p in images.rglob("*.png"))
+    assert len(written) == N_TASKS * 4 and "low_light/alpha/test/crack/000.png" in written
+    bright = np.asarray(Image.open(images / "white_bg/alpha/test/crack/000.png"), np.float32).mean()
+    assert np.asarray(Image.open(images / "low_light/alpha/test/crack/000.png"), np.float32).mean() < bright
+
+    maps = tmp_path / "maps"
+    for category in ("alpha", "beta", "gamma"):
+        ds = open_dataset(tmp_path / "data", category)
+        model = methods.create("pixel_zscore").fit([p for p in ds.train])
+        for png in images.glob(f"*/{category}/test/*/*.png"):
+            target = maps / png.relative_to(images).with_suffix(".tiff")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(_tiff(model.predict(str(png))[0].anomaly_map))
+    res = submit_maps(_zip(tmp_path / "maps.zip", maps), META, SUITE, store_dir=db_path.parent)
+    got = {r["task"]: r["metrics"] for r in res["rows"]}
+    for r in rows:
+        for key, value in r["metrics"].items():
+            expected = value if value is None else pytest.approx(value, abs=1e-6)
+            assert got[r["task"]][key] == expected, (r["task"], key)
+    assert write_test_images(SUITE, tmp_path / "one", data_root=tmp_path / "data", categories=["beta"],
+                             conditions=["low_light"], progress=False) == 4
