@@ -4,8 +4,10 @@ Our reading of the paper (methods/uniad/README.md says what it states and what w
 the structural teacher is the tier backbone's multi-scale local features; the logical teacher is
 the backbone's whole-image deep map together with a component-composition descriptor from a
 colour segmentation; one student (a small trunk on the backbone's frozen stem) has a local branch
-for the first and a bottlenecked global branch for the second. Discrepancies are normalised on
-normals held out of the fit, and the component rules the normals obey are compared as sentences.
+for the first and a bottlenecked global branch for the second. The logical teacher also keeps a
+memory of the fit normals' deep-map cells. Discrepancies and memory distances are z-scored on
+normals held out of the fit, the component rules the normals obey are compared as sentences, and
+the score sums the positive z-scores.
 """
 from __future__ import annotations
 
@@ -24,7 +26,9 @@ from methods import register
 from methods.backbone import upsample_map
 from methods.base import AnomalySample, Method, Prediction, Progress
 from methods.uniad import components as comp
-from methods.uniad.model import MapNorm, ScoreNorm, Student, Teachers, channel_stats, discrepancy_maps
+from methods.uniad.model import (
+    MapNorm, ScoreNorm, Student, Teachers, channel_stats, discrepancy_maps, nearest_cell_distances,
+)
 from methods.uniad.text_check import TextChecker, mine_rules, rules_from_json, rules_to_json, typical_sizes
 
 # Descriptor std floors per feature (area, count, cx, cy, spread, max_blob, min_blob): a feature
@@ -147,6 +151,7 @@ class UniAD(Method):
         # Student: one trunk, two branches, trained on cached teacher outputs only.
         t1 = time.perf_counter()
         target = self._standardise(fit_raw)
+        self.stats["deep_bank"] = target["deep"].permute(0, 2, 3, 1).reshape(-1, target["deep"].shape[1]).contiguous()
         self.student = self._new_student(target)
         self.loss_history = self._train(target, progress)
         train_s = time.perf_counter() - t1
@@ -161,12 +166,14 @@ class UniAD(Method):
             "struct_map": vars(MapNorm.fit(np.stack(raw_scores["struct_map"]))),
             "deep_map": vars(MapNorm.fit(np.stack(raw_scores["deep_map"]))),
             "cluster_map": vars(MapNorm.fit(np.stack(raw_scores["cluster_map"]))),
+            "memory_map": vars(MapNorm.fit(np.stack(raw_scores["memory_map"]))),
         }
         scores = self._raw_scores(val_raw, norms=self.meta["norms"])
         self.meta["scores"] = {
             "structural": vars(ScoreNorm.fit(scores["structural"], floor=0.05)),
             "deep": vars(ScoreNorm.fit(scores["deep"], floor=0.05)),
             "components": vars(ScoreNorm.fit(scores["components"], floor=0.05)),
+            "memory": vars(ScoreNorm.fit(scores["memory"], floor=0.05)),
             "text": vars(ScoreNorm.fit(scores["text"], floor=c.text_floor)),
         }
         self.meta.update(loss_history=self.loss_history, feature_s=round(feat_s, 2), train_s=round(train_s, 2))
@@ -232,23 +239,27 @@ class UniAD(Method):
         k = comp.Palette.from_array(self.stats["palette"].cpu().numpy()).n_labels
         per_cluster = (out_s[2] - std["desc"]).view(-1, k, comp.N_FEATURES).pow(2).mean(2)  # (B, K)
         per_cluster = torch.cat([per_cluster, torch.zeros_like(per_cluster[:, :1])], 1)  # label -1 (background) → 0
+        memory = nearest_cell_distances(std["deep"], self.stats["deep_bank"])  # (B, h_d, w_d)
+        memory = F.interpolate(memory[:, None], size=(grid, grid), mode="bilinear", align_corners=False)[:, 0]
         checker = self._checker() if norms is not None else None
-        out: dict[str, list] = {key: [] for key in ("struct_map", "deep_map", "cluster_map", "structural", "deep",
-                                                   "components", "text", "rule")}
+        out: dict[str, list] = {key: [] for key in ("struct_map", "deep_map", "cluster_map", "memory_map", "structural",
+                                                   "deep", "components", "memory", "text", "rule")}
         for b in range(struct.shape[0]):
             labels = torch.from_numpy(raw["labels"][b]).long()  # -1 indexes the background's 0
             cmap = per_cluster[b][labels][None, None]  # (1, 1, seg, seg): each pixel gets its cluster's error
             cmap = F.adaptive_avg_pool2d(cmap, grid)[0, 0]
-            s_map, d_map = struct[b], deep[b]
+            s_map, d_map, m_map = struct[b], deep[b], memory[b]
             if norms is not None:
                 s_map, d_map = MapNorm(**norms["struct_map"])(s_map), MapNorm(**norms["deep_map"])(d_map)
-                cmap = MapNorm(**norms["cluster_map"])(cmap)
+                cmap, m_map = MapNorm(**norms["cluster_map"])(cmap), MapNorm(**norms["memory_map"])(m_map)
             out["struct_map"].append(s_map.cpu().numpy())
             out["deep_map"].append(d_map.cpu().numpy())
             out["cluster_map"].append(cmap.cpu().numpy())
+            out["memory_map"].append(m_map.cpu().numpy())
             out["structural"].append(float(s_map.max()))
             out["deep"].append(float(d_map.mean()))
             out["components"].append(float(desc_err[b]))
+            out["memory"].append(float(memory[b].max()))
             if checker is not None:
                 t, rule = checker.check(raw["desc"][b].numpy())
             else:
@@ -272,22 +283,23 @@ class UniAD(Method):
             "structural": sn["structural"](r["structural"][j]),
             "logical_deep": sn["deep"](r["deep"][j]),
             "logical_components": sn["components"](r["components"][j]),
+            "logical_memory": sn["memory"](r["memory"][j]),
             "text": sn["text"](r["text"][j]) if self.config.text_check else -math.inf,
         }
-        branch = {"structural": z["structural"], "logical": max(z["logical_deep"], z["logical_components"]),
-                  "text": z["text"]}
+        logical = max(z["logical_deep"], z["logical_components"], z["logical_memory"])
+        branch = {"structural": z["structural"], "logical": logical, "text": z["text"]}
         top = max(branch, key=branch.get)
-        score = branch[top]
-        logical_map = np.maximum(r["deep_map"][j], r["cluster_map"][j])
+        score = fused_score(z.values())
+        logical_map = np.maximum(np.maximum(r["deep_map"][j], r["cluster_map"][j]), r["memory_map"][j])
         amap = np.maximum(r["struct_map"][j], logical_map)
         fired = [b for b in BRANCHES if branch[b] > self.config.fired_z]
         rule = r["rule"][j]
         if fired:
-            explanation = f"{top} branch fired (z = {score:.1f})"
+            explanation = f"{top} branch fired (z = {branch[top]:.1f})"
             if rule is not None and ("text" in fired or "logical" in fired):
                 explanation += f"; text check expected '{rule['expected']}', found '{rule['found']}'"
         else:
-            explanation = f"no branch fired (highest: {top}, z = {score:.1f})"
+            explanation = f"no branch fired (highest: {top}, z = {branch[top]:.1f})"
         details = {k: float(v) for k, v in z.items() if math.isfinite(v)}
         details.update(branch=top, fired=fired, rule=rule)
         class_name = ("structural" if top == "structural" else "logical") if fired else None
@@ -322,6 +334,16 @@ class UniAD(Method):
         if self.loss_history:
             write_loss_curve(self.loss_history, directory / "loss_curve.html")
         return directory
+
+
+def fused_score(z_scores) -> float:
+    """Sum of the positive held-out z-scores of every sub-signal.
+
+    Evidence adds up: an anomaly usually lifts several signals a little, while a normal image
+    that happens to lift one (a noisy rule, an unusual pose) does not outrank it, as it would
+    under the largest z alone.
+    """
+    return float(sum(max(v, 0.0) for v in z_scores if math.isfinite(v)))
 
 
 def _fit_to(s: torch.Tensor, t: torch.Tensor) -> torch.Tensor:

@@ -118,6 +118,21 @@ def discrepancy_maps(
     return struct[:, 0], deep[:, 0], desc
 
 
+def nearest_cell_distances(deep: torch.Tensor, bank: torch.Tensor, chunk: int = 4096) -> torch.Tensor:
+    """(B, C, h, w) standardised deep maps, (M, C) normal cells → (B, h, w) distance to the nearest normal cell.
+
+    The logical teacher's own novelty: a whole-image cell (stride 32, so it sees a part together
+    with its neighbours and its holder) that no normal image contains is far from every bank cell,
+    whether or not the student happened to reproduce it.
+    """
+    b, c, h, w = deep.shape
+    cells = deep.permute(0, 2, 3, 1).reshape(-1, c)
+    best = torch.full((cells.shape[0],), float("inf"), dtype=cells.dtype, device=cells.device)
+    for i in range(0, bank.shape[0], chunk):
+        best = torch.minimum(best, torch.cdist(cells, bank[i : i + chunk]).min(1).values)
+    return best.view(b, h, w)
+
+
 @dataclass
 class MapNorm:
     """Maps a raw discrepancy map to units where normal pixels sit below 0 and their 99.5th percentile at 1."""

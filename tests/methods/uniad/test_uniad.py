@@ -5,7 +5,8 @@ import torch
 
 import methods
 from methods.uniad import components as comp
-from methods.uniad.model import MapNorm, ScoreNorm, Student, discrepancy_maps
+from methods.uniad import fused_score
+from methods.uniad.model import MapNorm, ScoreNorm, Student, discrepancy_maps, nearest_cell_distances
 from methods.uniad.text_check import Rule, TextChecker
 
 TINY = {"steps": 30, "batch_size": 4, "width": 8, "bottleneck": 8, "image_size": 128, "n_colours": 3}
@@ -50,7 +51,8 @@ def test_prediction_shapes_and_details(fitted, normals):
     img = _scene(np.random.default_rng(5), n_discs=3, size=100)[:, :90]
     pred = fitted.predict([img])[0]
     assert pred.anomaly_map.shape == (100, 90) and pred.anomaly_map.dtype == np.float32
-    assert {"structural", "logical_deep", "logical_components", "text", "branch", "fired"} <= set(pred.details)
+    assert {"structural", "logical_deep", "logical_components", "logical_memory", "text", "branch",
+            "fired"} <= set(pred.details)
     assert pred.details["branch"] in ("structural", "logical", "text")
     assert "z =" in pred.explanation
 
@@ -85,6 +87,37 @@ def test_held_out_normals_are_standardised(fitted):
     normal = np.mean([p.score for p in fitted.predict([_scene(rng) for _ in range(4)])])
     crowded = np.mean([p.score for p in fitted.predict([_scene(rng, n_discs=6) for _ in range(4)])])
     assert crowded > normal
+
+
+def test_nearest_cell_distances_by_hand():
+    """Each cell of a 1×2 map against a bank of three 2-d cells: (3, 4) is 5 from the origin, (1, 0) is 0 from (1, 0)."""
+    deep = torch.tensor([[3.0, 1.0], [4.0, 0.0]]).view(1, 2, 1, 2)  # cells (3, 4) and (1, 0)
+    bank = torch.tensor([[0.0, 0.0], [1.0, 0.0], [10.0, 10.0]])
+    d = nearest_cell_distances(deep, bank, chunk=2)  # chunks must give the same minimum
+    assert d.shape == (1, 1, 2)
+    assert d[0, 0, 0].item() == pytest.approx(np.hypot(2.0, 4.0))  # nearest to (3, 4) is (1, 0)
+    assert d[0, 0, 1].item() == pytest.approx(0.0)
+
+
+def test_memory_bank_holds_the_fit_normals_cells(fitted):
+    """One bank row per deep-map cell of each normal the student was fitted on (held-out ones excluded)."""
+    bank = fitted.stats["deep_bank"]
+    deep_cells = (TINY["image_size"] // 32) ** 2
+    assert bank.shape[0] == fitted.meta["n_fit"] * deep_cells
+
+
+def test_fused_score_adds_positive_evidence():
+    """Negative z (below the normals' mean) and a disabled branch (−inf) add nothing; positives add up."""
+    assert fused_score([2.0, -1.5, 0.5, float("-inf")]) == pytest.approx(2.5)
+    assert fused_score([-1.0, -0.2]) == 0.0
+    assert fused_score([1.0, 1.0, 1.0]) > fused_score([2.5, -3.0, -3.0])  # three mild signals beat one alone
+
+
+def test_score_is_the_fused_sub_scores(fitted, normals):
+    pred = fitted.predict([normals[0]])[0]
+    subs = [v for k, v in pred.details.items() if k in ("structural", "logical_deep", "logical_components",
+                                                        "logical_memory", "text")]
+    assert pred.score == pytest.approx(fused_score(subs))
 
 
 def test_map_and_score_norm():
