@@ -94,17 +94,32 @@ def example_config(method: str, category: str) -> dict:
     return {}
 
 
-def _config_tag(config: dict) -> str:
-    """'' for the defaults, else a digest of the config and of the files it names, so an edited example prior
-    refits instead of reusing a model fitted on the old one."""
-    if not config:
-        return ""
+def _code_files(method: str) -> list[Path]:
+    """The source a fitted model depends on: the method's package (or module) and the shared feature code."""
+    import importlib
+    import sys
+
+    name = methods.get(method).__module__
+    parts = name.split(".")
+    top = importlib.import_module(".".join(parts[:2])) if parts[0] == "methods" and len(parts) > 1 else sys.modules[name]
+    source = Path(top.__file__)
+    own = sorted(source.parent.rglob("*.py")) if source.name == "__init__.py" else [source]
+    from methods import backbone, base
+
+    return own + [Path(base.__file__), Path(backbone.__file__)]
+
+
+def _cache_tag(method: str, config: dict) -> str:
+    """A digest of the method's code, its config and the files the config names: a saved model is reused only
+    when all three are unchanged, so an edited prior or an updated method refits instead of failing to load."""
     import hashlib
 
     digest = hashlib.sha256(json.dumps(config, sort_keys=True).encode())
     for value in config.values():
         if isinstance(value, str) and Path(value).is_file():
             digest.update(Path(value).read_bytes())
+    for path in _code_files(method):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return "-" + digest.hexdigest()[:10]
 
 
@@ -139,7 +154,7 @@ def fit_calibrated(method: str, normals: list, tier: str | None = None, progress
 def _load_or_fit(method: str, category: str, tier: str, progress) -> FittedModel:
     data = example_dataset(category)
     config = example_config(method, category)
-    saved = cache_dir() / "models" / data.parent.name / f"{method}-{category}-{tier}{_config_tag(config)}"
+    saved = cache_dir() / "models" / data.parent.name / f"{method}-{category}-{tier}{_cache_tag(method, config)}"
     calibration = saved / "calibration.json"
     if calibration.exists() and (saved / "method.json").exists():
         cal = json.loads(calibration.read_text())

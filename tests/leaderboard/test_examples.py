@@ -30,10 +30,20 @@ def test_a_method_with_a_prior_gets_the_categorys_example_prior_and_others_the_d
     assert examples.example_config("examples_test_prior", "gravel")["prior"].endswith("priors/real-textures.yaml")
 
 
-def test_the_cache_tag_changes_when_a_named_file_changes(tmp_path):
+def test_the_cache_tag_changes_when_a_named_file_or_the_methods_code_changes(tmp_path, monkeypatch):
     prior = tmp_path / "prior.yaml"
     prior.write_text("name: a\n")
-    first = examples._config_tag({"prior": str(prior)})
+    first = examples._cache_tag("pixel_zscore", {"prior": str(prior)})
     prior.write_text("name: b\n")
-    assert examples._config_tag({}) == "" and first.startswith("-")
-    assert examples._config_tag({"prior": str(prior)}) != first
+    assert first.startswith("-") and examples._cache_tag("pixel_zscore", {"prior": str(prior)}) != first
+    assert examples._cache_tag("pixel_zscore", {}) != examples._cache_tag("histogram_knn", {"bins": 4})
+
+    files = examples._code_files("uniad")
+    assert {p.parent.name for p in files[:-2]} == {"uniad"} and len(files) > 3
+    assert [p.name for p in files[-2:]] == ["base.py", "backbone.py"]
+    code = tmp_path / "model.py"
+    code.write_text("x = 1\n")
+    monkeypatch.setattr(examples, "_code_files", lambda method: [code])
+    before = examples._cache_tag("uniad", {})
+    code.write_text("x = 2\n")
+    assert examples._cache_tag("uniad", {}) != before
