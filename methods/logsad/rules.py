@@ -38,6 +38,7 @@ class Interest(_Strict):
     extent: float = Field(ge=0, le=1)  # area / bounding-rectangle area: 1 square, 0.785 disc
     solidity: float = Field(ge=0, le=1)  # area / convex-hull area
     radius: float = Field(gt=0)  # a component farther than this from the prototype is "unknown"
+    any_colour: bool = False  # matched by size and shape alone (blocks of random colours)
 
 
 def _range(lo_hi: tuple[float, float], what: str) -> tuple[float, float]:
@@ -208,6 +209,8 @@ def dumps(rules: RuleFile) -> str:
     for interest in data["interests"]:
         if not interest.get("description"):
             interest.pop("description", None)
+        if not interest.get("any_colour"):
+            interest.pop("any_colour", None)
     return yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=110, allow_unicode=True)
 
 

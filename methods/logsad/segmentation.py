@@ -210,7 +210,7 @@ def segment_colour(image: np.ndarray, cfg: SegmenterConfig) -> tuple[list[Compon
             continue
         part = cc == i
         if part.sum() >= cfg.container_area * h * w:
-            comps.extend(_split_container(part, lab, cfg, min_px))
+            comps.extend(_split_container(part, lab, cfg, min_px, others=fg & ~part))
         else:
             comp = describe(part, lab)
             if comp is not None:
@@ -220,12 +220,20 @@ def segment_colour(image: np.ndarray, cfg: SegmenterConfig) -> tuple[list[Compon
     return comps, lab
 
 
-def _split_container(part: np.ndarray, lab: np.ndarray, cfg: SegmenterConfig, min_px: float) -> list[Component]:
+def _split_container(part: np.ndarray, lab: np.ndarray, cfg: SegmenterConfig, min_px: float,
+                     others: np.ndarray | None = None) -> list[Component]:
+    """A container's body and the differently coloured parts inside it.
+
+    `others` are the foreground pixels of other components: an object lying in a hole of
+    the container is already a component of its own and must not be counted twice.
+    """
     pix = lab[part]
     own = np.median(pix, axis=0)
     d = lab - own
     dist = np.sqrt((0.5 * d[..., 0]) ** 2 + d[..., 1] ** 2 + d[..., 2] ** 2)
     content = (dist > cfg.content_threshold) & fill_holes(part)
+    if others is not None:
+        content &= ~others
     content = cv2.morphologyEx(content.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     body = part & ~content.astype(bool)
     out = []

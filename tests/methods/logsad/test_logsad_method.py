@@ -112,3 +112,9 @@ def test_mine_cli_writes_a_rule_file(normals, tmp_path, capsys):
     out.write_text(out.read_text().replace("kind: count", "kind: cout", 1))
     assert cli(["check", str(out)]) == 2
     assert "did you mean 'count'" in capsys.readouterr().err
+
+
+def test_embedded_patch_features_keep_their_magnitude(fitted, normals):
+    """As PatchCore: L2-normalising the CNN features lost structural AUROC on the dev suite."""
+    norms = fitted._patch_features([normals[0]]).norm(dim=-1)
+    assert float(norms.std() / norms.mean()) > 0.05

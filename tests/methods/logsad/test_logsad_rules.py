@@ -51,6 +51,16 @@ def test_round_trip_is_identical(tmp_path):
     assert rulefile.dumps(again) == rulefile.dumps(rf)
 
 
+def test_any_colour_round_trips_and_is_written_only_when_set():
+    rf = rulefile.loads(EXAMPLE)
+    assert "any_colour" not in rulefile.dumps(rf)
+    shapes = rf.model_copy(update={"interests": [rf.interests[0].model_copy(update={"any_colour": True}),
+                                                 rf.interests[1]]})
+    text = rulefile.dumps(shapes)
+    assert text.count("any_colour: true") == 1
+    assert rulefile.loads(text) == shapes
+
+
 def test_readme_example_is_valid():
     readme = (Path(__file__).parents[3] / "methods" / "logsad" / "README.md").read_text()
     block = readme.split("```yaml\n", 1)[1].split("```", 1)[0]

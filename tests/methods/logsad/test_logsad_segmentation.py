@@ -3,7 +3,7 @@ import cv2
 import numpy as np
 import pytest
 
-from methods.logsad.segmentation import learn_segmenter, segment_colour
+from methods.logsad.segmentation import SegmenterConfig, learn_segmenter, segment_colour
 from tests.methods.logsad.conftest import scene
 
 
@@ -40,3 +40,15 @@ def test_low_light_and_blur_keep_the_count(normals, segmenter):
 def test_a_blank_image_has_no_components(segmenter):
     assert counts(np.full((64, 64, 3), 128, np.uint8), segmenter) == 0
     assert counts(scene(3, discs=0, bars=0), segmenter) == 0
+
+
+def test_an_object_in_a_bin_is_one_component_not_two():
+    """A block lying in the hole of a bin's ring is its own component; the bin's split must not count it again."""
+    img = np.full((128, 128, 3), (225, 215, 195), np.uint8)  # beige table
+    cv2.rectangle(img, (16, 40), (112, 88), (150, 160, 175), -1)  # a grey-blue bin ...
+    cv2.rectangle(img, (22, 46), (106, 82), (225, 215, 195), -1)  # ... whose floor has the table's colour
+    cv2.circle(img, (64, 64), 9, (40, 80, 200), -1)  # a blue block on that floor
+    comps = segment_colour(img, SegmenterConfig(open_radius=1))[0]
+    blocks = [c for c in comps if c.area < 0.03]
+    assert len(blocks) == 1
+    assert abs(blocks[0].cx - 64 / 128) < 0.02 and abs(blocks[0].cy - 64 / 128) < 0.02

@@ -1,0 +1,34 @@
+"""Interests of random colours: one interest per shape, matched without its colour."""
+import numpy as np
+
+from methods.logsad.mining import MiningConfig, assign, cluster_interests
+from methods.logsad.segmentation import Component
+
+PALETTE = {"red": (50, 60, 40), "green": (55, -45, 35), "blue": (40, 15, -55), "yellow": (80, -5, 70)}
+
+
+def part(colour, extent: float, area: float = 0.012) -> Component:
+    return Component(mask=np.zeros((4, 4), bool), colour=np.array(colour, np.float32), area=area, length=0.11,
+                     width=0.11, solidity=1.0, extent=extent, holes=0, cx=0.5, cy=0.5)
+
+
+def test_blocks_of_random_colours_become_one_interest_per_shape():
+    rng = np.random.default_rng(0)
+    names = list(PALETTE)
+    images = [[part(PALETTE[names[rng.integers(4)]], extent) for extent in (0.79, 0.79, 0.98, 0.98)]
+              for _ in range(30)]
+    interests = cluster_interests(images, MiningConfig())
+    assert sorted(i.name for i in interests) == ["any-colour disc", "any-colour square"]
+    assert all(i.any_colour for i in interests)
+    purple_disc, grey_square = part((45, 40, -40), 0.8), part((50, 0, 0), 0.97)
+    assign([purple_disc, grey_square], interests)
+    assert interests[purple_disc.interest].name == "any-colour disc"
+    assert interests[grey_square.interest].name == "any-colour square"
+
+
+def test_colours_that_are_always_there_stay_apart():
+    images = [[part(PALETTE["red"], 0.79), part(PALETTE["green"], 0.79), part(PALETTE["blue"], 0.79)]
+              for _ in range(30)]
+    interests = cluster_interests(images, MiningConfig())
+    assert sorted(i.name for i in interests) == ["blue disc", "green disc", "red disc"]
+    assert not any(i.any_colour for i in interests)
