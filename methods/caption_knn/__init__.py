@@ -2,9 +2,10 @@
 
 Embedded tier: a deterministic scene describer (segmentation, CIELAB colour names, learned
 shape clusters and layout) writes the captions and all-MiniLM-L6-v2 embeds them. Full tier:
-SmolVLM answers the scenario prompt and BERT-base embeds. Both fine-tune with NT-Xent on
-the normal captions against replacement-only contradictions, and score a caption by
-1 − 1 / (1 + mean distance to its k = 5 nearest normal captions).
+SmolVLM answers the scenario prompt and BERT-base embeds. A caption is embedded line by line
+(`caption_lines`; `embedding="caption"` embeds it whole, as the paper does). Both tiers
+fine-tune with NT-Xent on the normal captions against replacement-only contradictions, and
+score a caption by 1 − 1 / (1 + mean distance to its k = 5 nearest normal captions).
 """
 from __future__ import annotations
 
@@ -16,10 +17,12 @@ from typing import Any
 
 import numpy as np
 import torch
+from scipy.spatial.distance import cdist
 
 import hub
 from methods import register
 from methods.base import AnomalySample, Method, Prediction, Progress
+from methods.caption_knn.caption_lines import line_keys
 from methods.caption_knn.captioners import SceneCaptioner, VLMCaptioner, load_prompt
 from methods.caption_knn.knn import knn_distances
 from methods.caption_knn.negatives import contradict
@@ -31,6 +34,7 @@ from methods.caption_knn.text_encoder import encode, fine_tune
 class CaptionKNNConfig:
     prompt: str = "auto"  # prompts/<name>.txt or a path; "auto" learns the caption views from the normals
     captioner: str = "auto"  # auto (scene on embedded, vlm on full) | scene | vlm
+    embedding: str = "lines"  # lines: each caption line in its own slot | caption: the whole caption at once
     epochs: int = 4
     batch_size: int = 16
     lr: float = 5e-5
@@ -52,6 +56,8 @@ class CaptionKNN(Method):
         c = self.config
         if c.captioner not in ("auto", "scene", "vlm"):
             raise ValueError(f"caption_knn: captioner must be auto, scene or vlm, got {c.captioner!r}")
+        if c.embedding not in ("lines", "caption"):
+            raise ValueError(f"caption_knn: embedding must be lines or caption, got {c.embedding!r}")
         if c.k < 1 or c.epochs < 0 or c.batch_size < 1:
             raise ValueError("caption_knn: k and batch_size must be ≥ 1 and epochs ≥ 0")
         self.prompt = load_prompt(c.prompt)  # a missing prompt file fails here, before any work
@@ -59,7 +65,8 @@ class CaptionKNN(Method):
         self._vlm: VLMCaptioner | None = None
         self.encoder = None
         self.captions: list[str] = []
-        self.bank: np.ndarray | None = None  # (N, D)
+        self.bank: np.ndarray | None = None  # (N, D), D = slots × the encoder's width for line embeddings
+        self.keys: list[str] | None = None  # the line slots (embedding="lines")
         self.losses: list[float] = []
 
     @property
@@ -91,16 +98,17 @@ class CaptionKNN(Method):
             except ValueError:
                 negatives.append(None)
         pairs = [(p, n) for p, n in zip(captions, negatives) if n is not None]
+        self.keys = line_keys(captions) if c.embedding == "lines" else None
         base = hub.load("text_encoder", self.tier, device=self.device)
         if pairs and c.epochs > 0:
             self.encoder, self.losses = fine_tune(
                 base, [p for p, _ in pairs], [n for _, n in pairs], epochs=c.epochs, batch_size=c.batch_size,
-                lr=c.lr, weight_decay=c.weight_decay, temperature=c.temperature, seed=c.seed,
+                lr=c.lr, weight_decay=c.weight_decay, temperature=c.temperature, seed=c.seed, keys=self.keys,
                 progress=lambda f, d: progress(0.2 + 0.75 * f, d))
         else:
             self.encoder = copy.deepcopy(base).eval()
         self.captions = captions
-        self.bank = encode(self.encoder, captions)
+        self.bank = encode(self.encoder, captions, keys=self.keys)
         progress(1.0, "done")
 
     # --- scoring ------------------------------------------------------------------------------
@@ -116,8 +124,8 @@ class CaptionKNN(Method):
         return self._score([text.strip()], [None], [(1, 1)])[0]
 
     def _score(self, captions: list[str], objects: list, shapes: list[tuple[int, int]]) -> list[Prediction]:
-        emb = encode(self.encoder, captions)
-        sims = emb @ self.bank.T  # (Q, N) cosine similarities: the nearest normal caption to explain with
+        emb = encode(self.encoder, captions, keys=self.keys)
+        nearest_rows = cdist(emb, self.bank).argmin(1)  # the nearest normal caption to explain with
         dists = knn_distances(emb, self.bank, self.config.k)
         preds = []
         for i, caption in enumerate(captions):
@@ -125,7 +133,7 @@ class CaptionKNN(Method):
             score = 1.0 - normality
             if caption == NO_OBJECTS and NO_OBJECTS not in self.captions:
                 score = 1.0  # nothing found where the normals always hold objects
-            nearest = self.captions[int(np.argmax(sims[i]))]
+            nearest = self.captions[int(nearest_rows[i])]
             diff = caption_diff(nearest, caption)
             explanation = (f"caption: {caption}\nnearest normal caption: {nearest}\n"
                            f"differs in: {', '.join(diff) if diff else 'nothing'}")
@@ -160,13 +168,15 @@ class CaptionKNN(Method):
     def _state(self) -> tuple[dict[str, Any], dict[str, Any]]:
         tensors = {"bank": self.bank}
         tensors.update({f"encoder.{k}": v for k, v in self.encoder.state_dict().items()})
-        meta = {"captions": self.captions, "describer": self.describer.state(), "losses": self.losses}
+        meta = {"captions": self.captions, "describer": self.describer.state(), "losses": self.losses,
+                "line_keys": self.keys}
         return tensors, json.loads(json.dumps(meta))
 
     def _set_state(self, tensors: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
         self.bank = tensors["bank"]
         self.captions = list(meta["captions"])
         self.losses = list(meta.get("losses", []))
+        self.keys = meta.get("line_keys")
         self.describer.set_state(meta["describer"])
         base = hub.load("text_encoder", self.tier, device=self.device)
         self.encoder = copy.deepcopy(base)

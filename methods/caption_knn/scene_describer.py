@@ -24,6 +24,7 @@ VIEWS = ("count", "regions", "lengths", "order", "labels")
 ELONGATED = 2.2  # long side / short side above which an object has a length
 SHAPE_FEATURES = ("log_elongation", "solidity", "circularity", "holes", "log_size", "corners")
 SHAPE_UNITS = (0.15, 0.04, 0.06, 0.5, 0.5, 0.12)  # a difference of one unit in a feature is a small change of form
+TRIM_FRACS = (0.012, 0.018, 0.026)  # opening radii (fraction of the image side) that cut cables off objects
 
 
 @dataclass
@@ -244,16 +245,51 @@ class SceneDescriber:
         self.colourless: list[str] = []
 
     # --- learning from normals -------------------------------------------------------------
-    def objects(self, image: np.ndarray) -> list[ObjectInfo]:
+    def objects(self, image: np.ndarray, trim: bool = False) -> list[ObjectInfo]:
+        """The measured objects; with `trim` (after fit), unfamiliar ones lose thin attachments (see `_trim`)."""
         rgb = white_balance(image)
         out = []
         for s in segment(rgb, self.seg_config):
             if s.fixture:
                 continue
             info = measure(rgb, s)
+            if info is not None and trim and self.shapes is not None:
+                info = self._trim(rgb, s, info)
             if info is not None:
                 out.append(info)
         return out
+
+    def _trim(self, rgb: np.ndarray, seg: Segment, info: ObjectInfo) -> ObjectInfo | None:
+        """A familiar object with a cable stuck to it, or a piece of cable: cut thin parts off an unfamiliar one.
+
+        Cables run under objects and touch them, so an object and the cable merge into one
+        unfamiliar form; an opening wider than a cable (up to `TRIM_FRACS` of the image side)
+        cuts the cable off, and the largest piece left is kept when it has a familiar form. An
+        unfamiliar piece outside the layout of which the widest opening leaves less than half
+        is mostly thin: a cable (or cables crossing), not an object.
+        """
+        if not self.shapes.name(info.features).startswith("unfamiliar-"):
+            return info
+        side = min(seg.mask.shape)
+        left = 0.0  # the share of the object the widest opening leaves
+        for frac in TRIM_FRACS:
+            r = max(1, round(frac * side))
+            disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+            opened = cv2.morphologyEx(seg.mask.astype(np.uint8), cv2.MORPH_OPEN, disk)
+            n, labels, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=8)
+            if n <= 1:
+                left = 0.0
+                break
+            biggest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+            left = stats[biggest, cv2.CC_STAT_AREA] / max(seg.mask.sum(), 1)
+            if stats[biggest, cv2.CC_STAT_AREA] < self.seg_config.min_area_frac * seg.mask.size:
+                break
+            piece = measure(rgb, Segment(labels == biggest, holder=seg.holder, lab=seg.lab))
+            if piece is not None and not self.shapes.name(piece.features).startswith("unfamiliar-"):
+                return piece
+        if left < 0.5 and self.layout.region(info.x, info.y) == "outside":
+            return None
+        return info
 
     def fit(self, images: list[np.ndarray], prompt_views: list[str] | None = None) -> list[str]:
         scenes = [self.objects(img) for img in images]
@@ -276,6 +312,10 @@ class SceneDescriber:
         self.colourless = sorted(k for k, c in by_shape.items()
                                  if sum(n for _, n in c.most_common(4)) < 0.5 * sum(c.values()))
         self.layout = self._stable_layout(scenes, Layout(axis_clusters(xs), axis_clusters(ys)))
+        if self.shapes is not None:  # normals are trimmed as test images are
+            scenes = [self.objects(img, trim=True)
+                      if any(self.shapes.name(o.features).startswith("unfamiliar-") for o in s) else s
+                      for img, s in zip(images, scenes)]
         self.views = list(VIEWS)
         captions = {v: [self._view(v, self._annotate(s)) for s in scenes] for v in VIEWS}
         if prompt_views:
@@ -340,10 +380,10 @@ class SceneDescriber:
         return "\n".join(self._view(v, objs) for v in self.views)
 
     def describe(self, image: np.ndarray, prompt: str = "") -> str:
-        return self.caption(self._annotate(self.objects(image)))
+        return self.caption(self._annotate(self.objects(image, trim=True)))
 
     def describe_objects(self, image: np.ndarray) -> tuple[str, list[ObjectInfo]]:
-        objs = self._annotate(self.objects(image))
+        objs = self._annotate(self.objects(image, trim=True))
         return self.caption(objs), objs
 
     # --- persistence ----------------------------------------------------------------------------

@@ -3,7 +3,9 @@
 The encoder stays in training mode while embedding, so two passes of the same caption
 differ by dropout: they are the anchor and its positive; every synthesized negative in
 the batch is a negative for every anchor. Unlike the released code, the optimizer steps
-after every batch.
+after every batch. With `keys`, a caption is represented by its structured line embedding
+(`caption_lines.structured_embedding`) in training and in `encode` alike, so the loss
+trains the same distance the k-NN scores with.
 """
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from methods.caption_knn.caption_lines import structured_embedding
 
 
 def nt_xent(anchor: torch.Tensor, positive: torch.Tensor, negatives: torch.Tensor, temperature: float) -> torch.Tensor:
@@ -46,9 +50,13 @@ def fine_tune(
     weight_decay: float = 1e-5,
     temperature: float = 0.5,
     seed: int = 0,
+    keys: Sequence[str] | None = None,
     progress: Callable[[float, str], None] | None = None,
 ):
-    """A fine-tuned copy of `base_model` (the shared hub instance is left untouched) and its loss per step."""
+    """A fine-tuned copy of `base_model` (the shared hub instance is left untouched) and its loss per step.
+
+    `keys`: the line slots of structured caption embeddings; None embeds each caption whole.
+    """
     if len(positives) != len(negatives):
         raise ValueError(f"{len(positives)} positives but {len(negatives)} negatives")
     torch.manual_seed(seed)
@@ -60,13 +68,19 @@ def fine_tune(
     rng = np.random.default_rng(seed)
     losses: list[float] = []
     start = time.perf_counter()
+
+    def represent(texts: list[str]) -> torch.Tensor:
+        if keys:
+            return structured_embedding(lambda lines: embed(model, lines), texts, keys)
+        return embed(model, texts)
+
     for epoch in range(epochs):
         order = rng.permutation(len(positives))
         for b in range(0, len(order), batch_size):
             idx = order[b:b + batch_size]
             pos = [positives[i] for i in idx]
             neg = [negatives[i] for i in idx]
-            loss = nt_xent(embed(model, pos), embed(model, pos), embed(model, neg), temperature)
+            loss = nt_xent(represent(pos), represent(pos), represent(neg), temperature)
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -82,8 +96,15 @@ def fine_tune(
 
 
 @torch.inference_mode()
-def encode(model, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
-    """(N, D) L2-normalised float32 embeddings in eval mode (no dropout)."""
+def encode(model, texts: Sequence[str], batch_size: int = 64, keys: Sequence[str] | None = None) -> np.ndarray:
+    """(N, D) L2-normalised float32 caption embeddings in eval mode (no dropout); with `keys`,
+    (N, len(keys) · D) structured line embeddings."""
     model.eval()
-    return model.encode(list(texts), batch_size=batch_size, convert_to_numpy=True, normalize_embeddings=True,
-                        show_progress_bar=False).astype(np.float32)
+
+    def unit(lines: Sequence[str]) -> np.ndarray:
+        return model.encode(list(lines), batch_size=batch_size, convert_to_numpy=True, normalize_embeddings=True,
+                            show_progress_bar=False).astype(np.float32)
+
+    if keys:
+        return structured_embedding(lambda lines: torch.from_numpy(unit(lines)), texts, keys).numpy()
+    return unit(texts)

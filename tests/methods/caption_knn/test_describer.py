@@ -158,3 +158,31 @@ def test_layout_keeps_the_axis_the_normals_repeat():
     ((130, 130, 134), "grey"), ((200, 125, 70), "orange"), ((125, 85, 50), "brown")])
 def test_colour_names_of_rendered_surfaces(rgb, name):
     assert name_colour(to_lab(np.array(rgb, np.uint8))) == name
+
+
+DISCS = (("disc", "orange", 0.12), ("disc", "blue", 0.12), ("disc", "red", 0.12))
+
+
+@pytest.fixture(scope="module")
+def disc_describer():
+    d = SceneDescriber()
+    d.fit([scene(s, objects=DISCS)[0] for s in range(12)], prompt_views=["count", "regions"])
+    return d
+
+
+def test_a_cable_stuck_to_an_object_is_cut_off(disc_describer):
+    """A piece of cable the border does not reach, touching a disc: the disc alone is described."""
+    import cv2
+
+    image, _ = scene(100, objects=DISCS)
+    expected = disc_describer.describe(image)
+    assert expected.startswith("3 objects: 1 blue round, 1 orange round, 1 red round.")
+    _, objs = disc_describer.describe_objects(image)
+    left = min(objs, key=lambda o: o.x)
+    cx, cy = int(left.x * 256), int(left.y * 256)
+    stuck = image.copy()
+    cv2.polylines(stuck, [np.array([[cx, cy + 10], [cx + 10, cy + 40], [cx + 30, cy + 65]], np.int32)], False,
+                  (30, 30, 32), 8)
+    untrimmed = [disc_describer.shapes.name(o.features) for o in disc_describer.objects(stuck)]
+    assert sorted(untrimmed) == ["round", "round", "unfamiliar-strand"]  # the disc and the cable as one
+    assert disc_describer.describe(stuck) == expected
