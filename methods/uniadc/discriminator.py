@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
+import cv2
 import numpy as np
 import torch
 import torch.nn as nn
@@ -24,13 +25,17 @@ class FusionHead(nn.Module):
     cost per pixel stays at `width` channels, which keeps CPU training short.
     """
 
-    def __init__(self, in_channels: Sequence[int], extra_channels: int, width: int, text_dim: int):
+    def __init__(self, in_channels: Sequence[int], extra_channels: int, width: int, text_dim: int,
+                 context: int = 1):
         super().__init__()
         self.lateral = nn.ModuleList(nn.Conv2d(c, width, 1) for c in in_channels)
         self.extra_channels = extra_channels
+        self.context = context
+        # `context` > 1: the second fusion layer sees a context × context neighbourhood, so a
+        # pixel's class can depend on the shape around it (a line, a round pit, a blob).
         self.fuse = nn.Sequential(
             nn.Conv2d(width * len(in_channels) + extra_channels, width, 1), nn.GELU(),
-            nn.Conv2d(width, width, 1),
+            nn.Conv2d(width, width, context, padding=context // 2, padding_mode="replicate"),
         )
         self.text_proj = nn.Linear(text_dim, width, bias=False)
         # CLIP's initial temperature: logits = cos · exp(logit_scale), learned.
@@ -57,7 +62,25 @@ class FusionHead(nn.Module):
         return torch.einsum("bdhw,kd->bkhw", emb, anchors) * scale  # (B, K+1, h, w)
 
 
-# --- losses -------------------------------------------------------------------------------
+# --- labels and losses --------------------------------------------------------------------
+
+
+def label_grid(mask: np.ndarray, label: int, grid: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """(anomaly target, class) per cell of `grid` from a (H, W) bool mask.
+
+    A cell is anomalous (target 1, class `label`) when any of its pixels is. Small objects'
+    defects are a few pixels wide; had a cell to be half covered, most of them would label
+    no cell at all and never reach the category loss.
+    """
+    covered = cv2.resize(mask.astype(np.float32), (grid[1], grid[0]), interpolation=cv2.INTER_AREA) > 0
+    return covered.astype(np.float32), np.where(covered, label, 0).astype(np.int64)
+
+
+def upsample_logits(logits: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """(B, K+1, h, w) → (B, K+1, *size), bilinear: the loss is taken on the finer label grid."""
+    if tuple(logits.shape[-2:]) == tuple(size):
+        return logits
+    return F.interpolate(logits, size=size, mode="bilinear", align_corners=False)
 
 
 def anomaly_probability(logits: torch.Tensor) -> torch.Tensor:

@@ -3,7 +3,8 @@
 Two tiers share mask generation and category-consistency selection:
 - embedded: a procedural inpainter. The description is read for colour words and defect
   nouns; the noun picks an operator (stain, line, hole, dent, deformation, foreign matter,
-  missing material) and the colour tints it. Runs on CPU in well under a second at 256².
+  missing material) and the colour tints it ("brown, gray or dark blue": one per candidate;
+  "lighter or darker": either tone per candidate). Runs on CPU in well under a second at 256².
 - full: Stable Diffusion inpainting with DDIM, the description as prompt and the noise
   factor drawn from 0.4–0.6 as in the paper (BrushNet is replaced by SD's own inpainting UNet).
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 import cv2
@@ -46,6 +47,7 @@ OPERATOR_WORDS: list[tuple[str, tuple[str, ...]]] = [
 DARK_WORDS = ("dark", "black", "burn", "crack", "hole")
 BRIGHT_WORDS = ("bright", "white", "light", "shiny", "scratch")
 _TONE_WORDS = {"dark", "darker", "light", "lighter", "bright", "brighter", "black", "white"}
+_COLOUR_MODIFIERS = ("dark", "light", "pale", "deep")
 
 
 @dataclass(frozen=True)
@@ -55,11 +57,43 @@ class Appearance:
     operator: str
     colour: tuple[int, int, int] | None
     tone: int  # -1 dark, +1 bright, 0 unspecified
+    colours: tuple[tuple[int, int, int], ...] = ()  # "brown, gray or blue": each candidate draws one
+
+
+def _colour_list(description: str) -> tuple[tuple[int, int, int], ...]:
+    """The first colour word and those listed after it with commas or "or" ("brown, gray or dark blue")."""
+    tokens = re.findall(r"[a-z]+|,", description.lower())
+    start = next((i for i, t in enumerate(tokens) if t in COLOURS), None)
+    if start is None:
+        return ()
+    found = [_modified(COLOURS[tokens[start]], tokens[start - 1] if start else "")]
+    i = start + 1
+    while i < len(tokens) and tokens[i] in (",", "or"):
+        i += 1
+        while i < len(tokens) and tokens[i] in (",", "or", *_COLOUR_MODIFIERS):
+            i += 1
+        if i < len(tokens) and tokens[i] in COLOURS:
+            found.append(_modified(COLOURS[tokens[i]], tokens[i - 1]))
+            i += 1
+        else:
+            break
+    return tuple(dict.fromkeys(found))
+
+
+def _modified(colour: tuple[int, int, int], modifier: str) -> tuple[int, int, int]:
+    """"dark blue" is a darker blue, "light"/"pale" blue a paler one."""
+    rgb = np.asarray(colour, np.float32)
+    if modifier in ("dark", "deep"):
+        rgb = rgb * 0.6
+    elif modifier in ("light", "pale"):
+        rgb = rgb + (255 - rgb) * 0.5
+    return tuple(int(round(v)) for v in rgb)
 
 
 def read_description(description: str) -> Appearance:
     words = re.findall(r"[a-z]+", description.lower())
-    colour = next((COLOURS[w] for w in words if w in COLOURS), None)
+    colours = _colour_list(description)
+    colour = colours[0] if colours else None
     operator = next(
         (op for op, stems in OPERATOR_WORDS if any(w.startswith(s) for w in words for s in stems)), "stain"
     )
@@ -74,7 +108,7 @@ def read_description(description: str) -> Appearance:
         tone = -1
     else:
         tone = 1
-    return Appearance(operator, colour, tone)
+    return Appearance(operator, colour, tone, colours if len(colours) > 1 else ())
 
 
 # --- operators: (image float32 HxWx3 in 0..255, mask bool, appearance, rng, context) -> image --------
@@ -206,8 +240,17 @@ def _foreign(img: np.ndarray, mask: np.ndarray, look: Appearance, rng: np.random
 
 
 def _missing(img: np.ndarray, mask: np.ndarray, look: Appearance, rng: np.random.Generator, ctx: dict) -> np.ndarray:
-    """Material gone: the backdrop shows through, with a dark broken edge; on textures a dark gap."""
+    """Material gone: the backdrop shows through, with a dark broken edge; on textures a dark gap.
+
+    The backdrop is the one around the mask (a tray under a part, not the table's far edge).
+    """
     background = ctx["background"]
+    foreground = ctx.get("foreground")
+    if background is not None and foreground is not None:
+        near = cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8), iterations=max(3, mask.shape[0] // 32))
+        around = near.astype(bool) & ~foreground
+        if around.sum() >= 8:
+            background = np.median(img[around], axis=0)
     noise = perlin_noise(mask.shape, 20, rng)[..., None] * 12
     fill = (np.asarray(background, np.float32) + noise) if background is not None else img * rng.uniform(0.1, 0.25)
     out = _mix(img, fill, _feather(mask, 1.0))
@@ -230,7 +273,8 @@ def repaint(image: np.ndarray, mask: np.ndarray, look: Appearance, rng: np.rando
     background = None
     if foreground is not None and not foreground.all():
         background = np.median(img[~foreground], axis=0)
-    out = OPERATORS[look.operator](img, mask, look, rng, {"background": background, "words": words})
+    out = OPERATORS[look.operator](img, mask, look, rng, {"background": background, "words": words,
+                                                       "foreground": foreground})
     # Nothing outside the mask may change: the mask is the ground truth.
     out = np.where(mask[..., None], out, img)
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
@@ -295,6 +339,8 @@ def synthesize_candidates(image: ImageLike, category: Category, rng: np.random.G
     made: list[Synthesis] = []
     for _ in range(max(1, n_candidates)):
         drawn = sample_mask(foreground, category, rng)
+        if look.colours:
+            look = replace(look, colour=look.colours[int(rng.integers(len(look.colours)))])
         if pipe is None:
             outs = [repaint(rgb, drawn.mask, look, rng, foreground, words)]
         else:

@@ -9,8 +9,11 @@ Fit, in order:
    a memory bank of the fit normals' patches gives every pixel its distance to the nearest
    normal patch, an extra input channel (leave-one-out for fit normals, so training sees the
    distances a test image would get).
-4. Train the fusion head (focal + dice + 0.5 CE, AdamW) and keep the checkpoint with the
-   lowest loss on the held-out *synthetic* split; set the open-set threshold on it too.
+4. Train the fusion head (focal + dice + 0.5 CE, AdamW) on labels at `label_stride` (the
+   logits upsampled to that grid; a cell is anomalous when any of its pixels is, so defects
+   a few pixels wide still teach the category) and keep the checkpoint with the lowest loss
+   on the held-out *synthetic* split. The open-set threshold is set on that split's
+   sample-guided anomalies when there are real samples, on all of it otherwise.
 Nothing else reaches fit: no test image, no test mask.
 """
 from __future__ import annotations
@@ -29,7 +32,8 @@ from methods import register
 from methods.backbone import FeatureExtractor, patch_features
 from methods.base import AnomalySample, Method, Prediction, Progress
 from methods.patchcore.coreset import greedy_coreset
-from methods.uniadc.discriminator import FusionHead, image_class, open_set_threshold, total_loss
+from methods.uniadc.discriminator import (FusionHead, image_class, label_grid, open_set_threshold, total_loss,
+                                          upsample_logits)
 from methods.uniadc.foreground import estimate_foreground
 from methods.uniadc.inpaint import synthesize
 from methods.uniadc.prior import Category, Prior, load_prior, parse_prior
@@ -65,11 +69,13 @@ class UniADCConfig:
     n_candidates: int = 4  # candidates per synthetic image for category-consistency selection
     val_fraction: float = 0.25  # normals held out to synthesise the checkpoint-selection split
     width: int = 64
+    context: int = 3  # neighbourhood (cells) of the head's second fusion layer; 1: per pixel
     steps: int = 300
     batch_size: int = 16
     lr: float = 2e-3
     weight_decay: float = 1e-2
     ce_weight: float = 0.5
+    label_stride: int = 2  # labels and loss on a grid of this stride (pixels), the logits upsampled to it
     eval_every: int = 25
     threshold: float = 0.5  # anomaly probability above which a pixel is anomalous (the paper: 0.5)
     other_quantile: float = 0.02  # fraction of held-out known defects the open-set threshold gives up
@@ -86,15 +92,17 @@ class _Item:
     mask: np.ndarray  # (H, W) bool
     label: int  # 0 normal, k ≥ 1 category k
     source: int  # index of the fit normal it was made from; -1 when not made from a fit normal
+    sample_guided: bool = False  # made from a real anomaly sample
 
 
 @dataclass
 class _Cached:
     maps: list[torch.Tensor]  # per layer (N, C, h, w) float16
     extra: Optional[torch.Tensor]  # (N, 1, h0, w0) float32
-    target: torch.Tensor  # (N, h0, w0) float32 anomalous fraction per cell
-    classes: torch.Tensor  # (N, h0, w0) int64
+    target: torch.Tensor  # (N, hl, wl) float32, 1 where any pixel of the cell is anomalous
+    classes: torch.Tensor  # (N, hl, wl) int64
     labels: list[int] = field(default_factory=list)
+    sample_guided: list[bool] = field(default_factory=list)
 
 
 def resolve_prior(value: Union[str, dict[str, Any], None]) -> Prior:
@@ -133,8 +141,10 @@ class UniADC(Method):
         for name in ("coreset_ratio", "val_fraction", "threshold", "other_quantile"):
             if not 0.0 <= getattr(c, name) <= 1.0:
                 raise ValueError(f"uniadc: {name} must be in [0, 1], got {getattr(c, name)}")
-        if c.n_per_category < 1 or c.steps < 1 or c.batch_size < 1 or c.eval_every < 1:
-            raise ValueError("uniadc: n_per_category, steps, batch_size and eval_every must be ≥ 1")
+        if c.context < 1 or c.context % 2 == 0:
+            raise ValueError(f"uniadc: context must be an odd number of cells ≥ 1, got {c.context}")
+        if c.n_per_category < 1 or c.steps < 1 or c.batch_size < 1 or c.eval_every < 1 or c.label_stride < 1:
+            raise ValueError("uniadc: n_per_category, steps, batch_size, eval_every and label_stride must be ≥ 1")
         self._extractor: Optional[FeatureExtractor] = None
         self.head: Optional[FusionHead] = None
         self.text: Optional[torch.Tensor] = None  # (K+1, E)
@@ -219,10 +229,14 @@ class UniADC(Method):
         t2 = time.perf_counter()
         history = self._train(cache, val_cache, progress)
         train_s = time.perf_counter() - t2
-        confidences, correct = self._held_out_classification(val_cache)
+        confidences, correct, guided = self._held_out_classification(val_cache)
+        # With real samples, the open-set threshold is set on the held-out anomalies made from them:
+        # their confidences are closer to a real defect's than those of prior-guided ones.
+        calibration = [i for i, g in enumerate(guided) if g] or list(range(len(guided)))
         self.meta.update(
             class_names=names, texts=texts, prior=prior.name, other_threshold=open_set_threshold(
-                confidences, correct, c.other_quantile),
+                [confidences[i] for i in calibration], [correct[i] for i in calibration], c.other_quantile),
+            other_calibration="sample-guided" if any(guided) else "prior-guided",
             held_out_accuracy=float(np.mean(correct)) if correct else None,
             fit_normals=fit_idx, val_normals=val_idx, n_train_images=len(train), n_val_images=len(val),
             n_anomaly_samples=len(anomalies), history=history,
@@ -269,7 +283,7 @@ class UniADC(Method):
                 else:
                     assert cat is not None
                     made = synthesize(normals[src], cat, rng, c.n_candidates, fgs[src])
-                items.append(_Item(made.image, made.mask, k, src if track_source else -1))
+                items.append(_Item(made.image, made.mask, k, src if track_source else -1, use_samples))
                 done = (k - 1) * per_category + j + 1
                 progress(start + (end - start) * done / max(total, 1), "synthesising anomalies")
         return items
@@ -323,6 +337,8 @@ class UniADC(Method):
         maps_per_layer: list[list[torch.Tensor]] = []
         extras, targets, classes = [], [], []
         bs = 8
+        stride = self.config.label_stride
+        label_size = (self.config.image_size // stride, self.config.image_size // stride)
         for i in range(0, len(items), bs):
             batch = items[i : i + bs]
             maps, patches = self._features([it.image for it in batch])
@@ -335,18 +351,20 @@ class UniADC(Method):
                 exclude = [it.source for it in batch] if leave_one_out else None
                 extras.append(self._distance(patches, grid, exclude, self._bank_ids))
             for it in batch:
-                frac = cv2.resize(it.mask.astype(np.float32), (grid[1], grid[0]), interpolation=cv2.INTER_AREA)
-                targets.append(torch.from_numpy(frac))
-                classes.append(torch.from_numpy(np.where(frac > 0.5, it.label, 0).astype(np.int64)))
+                target, cls = label_grid(it.mask, it.label, label_size)
+                targets.append(torch.from_numpy(target))
+                classes.append(torch.from_numpy(cls))
             progress(start + (end - start) * min(i + bs, len(items)) / len(items), "backbone features")
         return _Cached([torch.cat(s) for s in maps_per_layer], torch.cat(extras) if extras else None,
-                       torch.stack(targets), torch.stack(classes), [it.label for it in items])
+                       torch.stack(targets), torch.stack(classes), [it.label for it in items],
+                       [it.sample_guided for it in items])
 
     def _train(self, cache: _Cached, val: _Cached, progress: Progress) -> list[dict[str, float]]:
         c = self.config
         assert self.text is not None
         extra = 1 if cache.extra is not None else 0
-        self.head = FusionHead([m.shape[1] for m in cache.maps], extra, c.width, self.text.shape[1]).to(self.device)
+        self.head = FusionHead([m.shape[1] for m in cache.maps], extra, c.width, self.text.shape[1],
+                               c.context).to(self.device)
         opt = torch.optim.AdamW(self.head.parameters(), lr=c.lr, weight_decay=c.weight_decay)
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=c.steps)
         gen = torch.Generator().manual_seed(c.seed)
@@ -362,6 +380,7 @@ class UniADC(Method):
                 self.head.train()
                 idx = torch.randint(0, n, (min(c.batch_size, n),), generator=gen)
                 logits = self.head([m[idx] for m in maps], None if extras is None else extras[idx], self.text.clone())
+                logits = upsample_logits(logits, target.shape[-2:])
                 loss = total_loss(logits, target[idx], classes[idx], c.ce_weight)["total"]
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
@@ -389,13 +408,14 @@ class UniADC(Method):
         for i in range(0, n, 32):
             sl = slice(i, i + 32)
             logits = self._logits([m[sl] for m in val.maps], None if val.extra is None else val.extra[sl])
+            logits = upsample_logits(logits, val.target.shape[-2:])
             part = total_loss(logits, val.target[sl], val.classes[sl], self.config.ce_weight)["total"]
             total += float(part) * logits.shape[0]
         return total / n
 
-    def _held_out_classification(self, val: _Cached) -> tuple[list[float], list[bool]]:
-        """Confidence and correctness of the image class on the held-out synthetic anomalies."""
-        confidences, correct = [], []
+    def _held_out_classification(self, val: _Cached) -> tuple[list[float], list[bool], list[bool]]:
+        """Confidence, correctness and sample-guidedness of the image class on the held-out synthetic anomalies."""
+        confidences, correct, guided = [], [], []
         for i, label in enumerate(val.labels):
             if label == 0:
                 continue
@@ -404,7 +424,8 @@ class UniADC(Method):
             k, conf = image_class(1 - probs[0], probs[1:] / np.clip(1 - probs[0], 1e-6, None), self.config.threshold)
             confidences.append(conf)
             correct.append(k == label)
-        return confidences, correct
+            guided.append(val.sample_guided[i])
+        return confidences, correct, guided
 
     # --- predict -----------------------------------------------------------------------------
     @torch.inference_mode()
@@ -452,12 +473,13 @@ class UniADC(Method):
         if self.bank is not None:
             tensors["bank"] = self.bank
         shapes = {"in_channels": [m.in_channels for m in self.head.lateral], "extra": self.head.extra_channels,
-                  "text_dim": int(self.text.shape[1])}
+                  "text_dim": int(self.text.shape[1]), "context": self.head.context}
         return tensors, dict(self.meta, shapes=shapes)
 
     def _set_state(self, tensors: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
         sh = meta["shapes"]
-        self.head = FusionHead(sh["in_channels"], sh["extra"], self.config.width, sh["text_dim"]).to(self.device)
+        self.head = FusionHead(sh["in_channels"], sh["extra"], self.config.width, sh["text_dim"],
+                               sh.get("context", 1)).to(self.device)
         self.head.load_state_dict({k[5:]: torch.from_numpy(v) for k, v in tensors.items() if k.startswith("head.")})
         self.head.eval()
         self.text = torch.from_numpy(tensors["text"]).to(self.device)

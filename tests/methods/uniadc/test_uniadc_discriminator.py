@@ -10,8 +10,10 @@ from methods.uniadc.discriminator import (
     dice_loss,
     focal_loss,
     image_class,
+    label_grid,
     open_set_threshold,
     total_loss,
+    upsample_logits,
 )
 
 
@@ -67,6 +69,21 @@ def test_head_logits_are_scaled_cosines_over_normal_and_categories():
     assert float(logits.detach().abs().max()) <= float(head.logit_scale.detach().exp()) + 1e-4
 
 
+@pytest.mark.parametrize("context, reach", [(1, 0), (3, 1), (5, 2)])
+def test_head_context_is_how_far_a_change_in_the_features_reaches(context, reach):
+    torch.manual_seed(0)
+    head = FusionHead([4], extra_channels=0, width=8, text_dim=5, context=context)
+    text = torch.randn(3, 5)
+    maps = torch.randn(1, 4, 9, 9)
+    changed = maps.clone()
+    changed[0, :, 4, 4] += 5.0  # one cell in the middle
+    with torch.no_grad():
+        moved = (head([changed], None, text) - head([maps], None, text)).abs().amax(1)[0] > 1e-6
+    expected = torch.zeros(9, 9, dtype=torch.bool)
+    expected[4 - reach : 5 + reach, 4 - reach : 5 + reach] = True
+    assert (moved == expected).all()
+
+
 def test_image_class_is_the_majority_over_anomalous_pixels():
     prob = np.array([[0.9, 0.8, 0.7], [0.1, 0.1, 0.6]])
     cls = np.zeros((2, 2, 3))
@@ -92,3 +109,25 @@ def test_open_set_threshold_is_a_quantile_of_correct_confidences():
         open_set_threshold(conf, correct, 1.0)
     with pytest.raises(ValueError, match="5 confidences but 2"):
         open_set_threshold(conf, [True, False], 0.1)
+
+
+def test_label_grid_marks_every_cell_a_defect_touches():
+    # A one-pixel-wide scratch on 8×8 pixels seen on a 4×4 grid (2×2 pixels a cell): it covers
+    # a quarter of each cell it crosses, which a half-covered rule would label as normal.
+    mask = np.zeros((8, 8), bool)
+    mask[3, 1:6] = True
+    target, classes = label_grid(mask, 2, (4, 4))
+    expected = np.zeros((4, 4), np.float32)
+    expected[1, 0:3] = 1.0
+    assert (target == expected).all()
+    assert (classes == expected.astype(np.int64) * 2).all()
+    empty_target, empty_classes = label_grid(np.zeros((8, 8), bool), 3, (4, 4))
+    assert not empty_target.any() and not empty_classes.any()
+
+
+def test_logits_are_upsampled_to_the_label_grid_only_when_coarser():
+    logits = torch.arange(2 * 3 * 2 * 2, dtype=torch.float32).view(2, 3, 2, 2)
+    assert upsample_logits(logits, (2, 2)) is logits
+    up = upsample_logits(logits, (4, 4))
+    assert up.shape == (2, 3, 4, 4)
+    assert float(up.mean()) == pytest.approx(float(logits.mean()))

@@ -118,8 +118,29 @@ def test_open_set_threshold_turns_low_confidence_into_other(fitted):
 def test_bad_config_and_bad_prior_are_refused():
     with pytest.raises(ValueError, match="threshold must be in"):
         methods.create("uniadc", threshold=1.5)
+    with pytest.raises(ValueError, match="context must be an odd number"):
+        methods.create("uniadc", context=2)
+    with pytest.raises(ValueError, match="label_stride must be"):
+        methods.create("uniadc", label_stride=0)
     bad = {"name": "x", "categories": {"dent": {"description": "A dent", "shape": "Circle"}}}
     with pytest.raises(ValueError, match="unknown shape 'Circle'"):
         methods.create("uniadc", **dict(SMALL, prior=bad)).fit(crops(3))
     with pytest.raises(ValueError, match="not 'normal' or 'Other'"):
         methods.create("uniadc", **SMALL).fit(crops(3), anomalies=[spot_sample("Other")])
+
+
+@pytest.mark.parametrize("guided, threshold, calibration", [
+    ([False, False, True, True], 0.35, "sample-guided"),  # median of 0.3 and 0.4 only
+    ([False, False, False, False], 0.6, "prior-guided"),  # median of all four
+])
+def test_open_set_threshold_is_set_on_sample_guided_held_out_anomalies_when_there_are_any(
+        monkeypatch, guided, threshold, calibration):
+    held_out = ([0.9, 0.8, 0.3, 0.4], [True, True, True, True], guided)
+    monkeypatch.setattr(UniADC, "_held_out_classification", lambda self, val: held_out)
+    model = methods.create("uniadc", **dict(SMALL, other_quantile=0.5)).fit(crops(4))
+    assert model.meta["other_threshold"] == pytest.approx(threshold)
+    assert model.meta["other_calibration"] == calibration
+
+
+def test_few_shot_held_out_split_has_sample_guided_anomalies(fitted):
+    assert fitted.meta["other_calibration"] == "sample-guided"

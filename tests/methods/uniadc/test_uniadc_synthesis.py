@@ -27,6 +27,40 @@ def test_description_picks_operator_colour_and_tone():
     assert read_description("Foreign matter on the pill").operator == "foreign"
     assert read_description("A small dark hole").operator == "hole"
     assert read_description("A bent, dented stick").operator == "deform"
+    assert read_description("A chunk missing from the edge of the block").operator == "missing"
+
+
+def test_a_list_of_colours_is_a_choice_and_modifiers_shade_them():
+    look = read_description("An oval stain on the block, brown, gray or dark blue")
+    assert look.colours == ((105, 65, 35), (120, 120, 120), (24, 42, 99))  # dark blue: 0.6 × (40, 70, 165)
+    assert look.colour == look.colours[0]
+    assert read_description("A light red stain").colour == (210, 142, 142)  # halfway to white
+    # One colour, or a colour that names the object rather than the defect: no choice.
+    assert read_description("A brown stain on the green tape").colours == ()
+    assert read_description("A brown stain on the green tape").colour == (105, 65, 35)
+
+
+def test_colour_choice_varies_between_candidates():
+    cat = Category(description="A stain, red or blue", shape="Ellipse", size="Large")
+    hues = set()
+    for seed in range(6):
+        made = synthesize(photo(), cat, np.random.default_rng(seed), n_candidates=1)
+        r, _, b = made.image[made.mask].mean(axis=0)
+        hues.add("red" if r > b else "blue")
+    assert hues == {"red", "blue"}
+
+
+def test_missing_material_shows_the_backdrop_next_to_it():
+    # Two backdrops: a dark strip on the left, light (most of the image) on the right.
+    img = np.full((64, 64, 3), 200, np.uint8)
+    img[:, :16] = 30
+    foreground = np.zeros((64, 64), bool)
+    foreground[20:44, 10:54] = True
+    img[foreground] = (180, 40, 40)
+    mask = np.zeros((64, 64), bool)
+    mask[24:34, 12:20] = True  # on the part, near its dark-backdrop end
+    out = repaint(img, mask, read_description("Material missing"), np.random.default_rng(0), foreground)
+    assert out[mask].mean() < 60
 
 
 @pytest.mark.parametrize("description", ["A red stain", "Thin bright scratches", "A dark hole", "A dent",
