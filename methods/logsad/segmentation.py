@@ -210,7 +210,7 @@ def segment_colour(image: np.ndarray, cfg: SegmenterConfig) -> tuple[list[Compon
             continue
         part = cc == i
         if part.sum() >= cfg.container_area * h * w:
-            comps.extend(_split_container(part, lab, cfg, min_px, others=fg & ~part))
+            comps.extend(split_container(part, lab, cfg, min_px, others=fg & ~part))
         else:
             comp = describe(part, lab)
             if comp is not None:
@@ -220,7 +220,7 @@ def segment_colour(image: np.ndarray, cfg: SegmenterConfig) -> tuple[list[Compon
     return comps, lab
 
 
-def _split_container(part: np.ndarray, lab: np.ndarray, cfg: SegmenterConfig, min_px: float,
+def split_container(part: np.ndarray, lab: np.ndarray, cfg: SegmenterConfig, min_px: float,
                      others: np.ndarray | None = None) -> list[Component]:
     """A container's body and the differently coloured parts inside it.
 

@@ -105,7 +105,8 @@ class UniAD(Method):
         out = {"stem": t.stem, "struct": t.structural, "deep": t.deep}
         if "palette" in self.stats:
             palette = comp.Palette.from_array(self.stats["palette"].cpu().numpy())
-            labels = [comp.segment(img, palette, c.seg_size, c.min_blob) for img in images]
+            segmenter = comp.segmenter_from_array(self.stats["segmenter"].cpu().numpy())
+            labels = [comp.segment(img, palette, segmenter, c.seg_size, c.min_blob) for img in images]
             out["labels"] = labels
             out["desc"] = torch.from_numpy(np.stack([comp.describe(l, palette.n_labels, c.min_blob) for l in labels]))
         return out
@@ -133,8 +134,10 @@ class UniAD(Method):
 
         # Logical teacher, hand-made half: palette, names, descriptors of the fit normals.
         t0 = time.perf_counter()
-        palette = comp.fit_palette(fit_imgs, c.n_colours, c.seg_size, c.seed, c.min_blob)
-        self.stats = {"palette": torch.from_numpy(palette.to_array())}
+        segmenter = comp.fit_segmenter(fit_imgs)
+        palette = comp.fit_palette(fit_imgs, segmenter, c.n_colours, c.seg_size, c.seed, c.min_blob)
+        self.stats = {"palette": torch.from_numpy(palette.to_array()),
+                      "segmenter": torch.from_numpy(comp.segmenter_to_array(segmenter))}
         progress(0.05, "palette")
         fit_raw = self._batched(fit_imgs, progress, 0.05, 0.2)
         descs = fit_raw["desc"]  # (N, K, F)

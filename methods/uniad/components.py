@@ -1,8 +1,9 @@
 """Component composition from a colour segmentation: which components, how many, where, how large.
 
-The logical teacher's hand-made half. Pixels far from the image's own dominant colour (in a
-per-image white-balanced Lab space, so a beige table and a grey table look alike and low light
-shifts little) are foreground; its connected blobs are the parts. Each part gets a type from its
+The logical teacher's hand-made half. The parts come from logsad's embedded segmentation
+(methods/logsad/segmentation.py): the background is the colours of the image's border band, so a
+cable or a mesh behind the scene stays background, and a holder (a bin, a case, a dish) is split
+from the differently coloured parts that lie in it and left out. Each part gets a type from its
 mean colour (k-means on the normals' parts), or "unfamiliar colour" when it is far from every
 type. Per type: area, count, centroid, spread, largest and smallest part. A missing or extra
 part changes a count; a scratch barely changes anything.
@@ -14,42 +15,48 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from methods.logsad import segmentation as seg
+
 # Per-cluster descriptor: area fraction, blob count, centroid x, centroid y, spread, largest blob, smallest blob.
 FEATURES = ("area", "count", "cx", "cy", "spread", "max_blob", "min_blob")
 N_FEATURES = len(FEATURES)
 
 
-def lab_pixels(image: np.ndarray, size: int) -> np.ndarray:
-    """(H, W, 3) uint8 RGB → (size, size, 3) float32 Lab, balanced on the image's median colour.
+def segmenter_to_array(cfg: seg.SegmenterConfig) -> np.ndarray:
+    """The learned segmenter settings as one float vector (for the safetensors state)."""
+    colours = cfg.object_colours if cfg.object_colours is not None else np.zeros((0, 3), np.float32)
+    head = [cfg.background_threshold, cfg.min_area, cfg.container_area, cfg.content_threshold,
+            float(cfg.drop_border), float(cfg.open_radius)]
+    return np.concatenate([np.asarray(head, np.float32), np.asarray(colours, np.float32).ravel()])
 
-    L is divided by its median (×50), a and b have their medians subtracted, and L is weighted
-    by 0.3: the dominant surface becomes (15, 0, 0) whatever its tint or brightness, and colour
-    separates parts more than shading does.
+
+def segmenter_from_array(a: np.ndarray) -> seg.SegmenterConfig:
+    colours = np.asarray(a[6:], np.float32).reshape(-1, 3)
+    return seg.SegmenterConfig(
+        background_threshold=float(a[0]), min_area=float(a[1]), container_area=float(a[2]),
+        content_threshold=float(a[3]), drop_border=bool(a[4] > 0.5), open_radius=int(a[5]),
+        object_colours=colours if len(colours) else None)
+
+
+def fit_segmenter(images: list[np.ndarray]) -> seg.SegmenterConfig:
+    """The border-band background model and the holder split, with thresholds learned on normals."""
+    return seg.learn_segmenter(images)
+
+
+def palette_colour(lab: np.ndarray) -> np.ndarray:
+    """Normalised Lab (table ≈ L 92) → the palette's colour space, where lightness counts 0.3 / 1.7.
+
+    Colour separates part types more than shading does; `cluster_names` undoes the scale.
     """
-    small = cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
-    lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB)  # L in [0, 100], a and b in about [-127, 127]
-    med = np.median(lab.reshape(-1, 3), axis=0)
-    lab[..., 0] *= 50.0 / max(float(med[0]), 1.0)
-    lab[..., 1:] -= med[1:]
-    lab[..., 0] *= 0.3
-    return lab
-
-
-BACKGROUND = np.array([15.0, 0.0, 0.0], np.float32)  # the balanced dominant surface
-
-
-def foreground(lab: np.ndarray, threshold: float) -> np.ndarray:
-    """Pixels whose balanced colour is far from the dominant surface's."""
-    return np.sqrt(((lab - BACKGROUND) ** 2).sum(-1)) > threshold
+    return np.array([lab[0] * 0.3 / 1.7, lab[1], lab[2]], np.float32)
 
 
 @dataclass
 class Palette:
-    """Component types: colour centres of the normals' foreground blobs."""
+    """Component types: colour centres of the normals' parts."""
 
-    centres: np.ndarray  # (K, 3) balanced Lab of a blob's mean colour
-    fg_threshold: float  # distance from the background colour for a pixel to be foreground
-    unknown_threshold: float  # distance to the nearest centre beyond which a blob is an unseen type
+    centres: np.ndarray  # (K, 3) palette colour of a part's mean colour
+    unknown_threshold: float  # distance to the nearest centre beyond which a part is an unseen type
 
     @property
     def n_labels(self) -> int:
@@ -57,11 +64,11 @@ class Palette:
         return len(self.centres) + 1
 
     def to_array(self) -> np.ndarray:
-        return np.concatenate([self.centres.ravel(), [self.fg_threshold, self.unknown_threshold]]).astype(np.float32)
+        return np.concatenate([self.centres.ravel(), [self.unknown_threshold]]).astype(np.float32)
 
     @classmethod
     def from_array(cls, a: np.ndarray) -> "Palette":
-        return cls(a[:-2].reshape(-1, 3).astype(np.float32), float(a[-2]), float(a[-1]))
+        return cls(a[:-1].reshape(-1, 3).astype(np.float32), float(a[-1]))
 
     def classify(self, colours: np.ndarray) -> np.ndarray:
         """(n, 3) blob colours → (n,) type index, K for a colour far from every centre."""
@@ -75,37 +82,62 @@ class Palette:
 
 @dataclass
 class Blobs:
-    """The foreground's connected parts of one image, at the segmentation grid."""
+    """The parts of one image (holders apart), at the segmentation grid."""
 
-    ids: np.ndarray  # (size, size) int32 blob index per pixel, -1 = background or too small
+    ids: np.ndarray  # (size, size) int32 part index per pixel, -1 = background, holder or too small
     areas: np.ndarray  # (n,) pixels
     centres: np.ndarray  # (n, 2) x, y in [0, 1]
-    colours: np.ndarray  # (n, 3) mean balanced Lab
+    colours: np.ndarray  # (n, 3) palette colour
 
 
-def find_blobs(image: np.ndarray, size: int, fg_threshold: float, min_blob: int) -> Blobs:
-    lab = lab_pixels(image, size)
-    mask = cv2.morphologyEx(foreground(lab, fg_threshold).astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
-    n, cc, stats, cents = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    keep = [i for i in range(1, n) if stats[i, cv2.CC_STAT_AREA] >= min_blob]
-    remap = np.full(n, -1, np.int32)
-    remap[keep] = np.arange(len(keep), dtype=np.int32)
-    ids = remap[cc]
-    flat = ids.ravel()
-    sel = flat >= 0
-    sums = np.zeros((len(keep), 3), np.float64)
-    np.add.at(sums, flat[sel], lab.reshape(-1, 3)[sel])
-    areas = stats[keep, cv2.CC_STAT_AREA].astype(np.float32)
-    colours = (sums / np.maximum(areas, 1)[:, None]).astype(np.float32)
-    return Blobs(ids, areas, cents[keep].astype(np.float32).reshape(-1, 2) / size, colours.reshape(-1, 3))
+def find_parts(image: np.ndarray, size: int, cfg: seg.SegmenterConfig) -> list[seg.Component]:
+    """The parts of one image at a size × size grid, by logsad's colour segmentation.
+
+    The background is the colours of the image's border band (a table, and a cable or a mesh
+    when there is one); a large foreground part is split into its body and the differently
+    coloured parts inside it. A body that holds such parts is a holder (a bin, a case, a dish)
+    and is left out: what counts is what lies in it. A large part with nothing in it (a long
+    stick, a plate on its own) stays a part. The grid is smaller than logsad's
+    own (256) so that the segmentation costs a few milliseconds.
+    """
+    small = cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA)
+    lab = seg.to_lab(seg.denoise(seg.normalise_illumination(small)))
+    radius = max(1, round(cfg.open_radius * size / seg.WORK_SIZE))
+    fg = seg.foreground_mask(lab, cfg.background_threshold, cfg.object_colours, radius)
+    min_px = cfg.min_area * size * size
+    n, cc, stats, _ = cv2.connectedComponentsWithStats(fg.astype(np.uint8), connectivity=8)
+    parts: list[seg.Component] = []
+    for i in range(1, n):
+        if stats[i, cv2.CC_STAT_AREA] < min_px:
+            continue
+        piece = cc == i
+        if stats[i, cv2.CC_STAT_AREA] >= cfg.container_area * size * size:
+            pieces = seg.split_container(piece, lab, cfg, min_px, others=fg & ~piece)
+            parts.extend(pieces[1:] if len(pieces) > 1 else pieces)  # a body with contents is a holder
+        else:
+            part = seg.describe(piece, lab)
+            if part is not None:
+                parts.append(part)
+    return [p for p in parts if not (cfg.drop_border and p.touches_border)]
 
 
-def _kmeans_palette(colours: np.ndarray, k: int, seed: int, fg_threshold: float) -> Palette:
+def find_blobs(image: np.ndarray, size: int, cfg: seg.SegmenterConfig, min_blob: int) -> Blobs:
+    parts = [p for p in find_parts(image, size, cfg) if p.mask.sum() >= min_blob]
+    ids = np.full((size, size), -1, np.int32)
+    for k, p in enumerate(parts):
+        ids[p.mask] = k
+    areas = np.array([p.mask.sum() for p in parts], np.float32)
+    centres = np.array([(p.cx, p.cy) for p in parts], np.float32).reshape(-1, 2)
+    colours = np.array([palette_colour(p.colour) for p in parts], np.float32).reshape(-1, 3)
+    return Blobs(ids, areas, centres, colours)
+
+
+def _kmeans_palette(colours: np.ndarray, k: int, seed: int) -> Palette:
     from sklearn.cluster import KMeans
 
     centres = KMeans(n_clusters=k, n_init=4, random_state=seed).fit(colours).cluster_centers_.astype(np.float32)
     nearest = np.sqrt(((colours[:, None] - centres[None]) ** 2).sum(-1).min(1))
-    return Palette(centres, fg_threshold, float(max(np.quantile(nearest, 0.99) * 1.5, 4.0)))
+    return Palette(centres, float(max(np.quantile(nearest, 0.99) * 1.5, 4.0)))
 
 
 def stable_counts(palette: Palette, per_image: list[Blobs], min_freq: float = 0.9) -> int:
@@ -118,22 +150,22 @@ def stable_counts(palette: Palette, per_image: list[Blobs], min_freq: float = 0.
     return stable
 
 
-def fit_palette(images: list[np.ndarray], max_k: int, size: int, seed: int, min_blob: int,
-                fg_threshold: float = 8.0) -> Palette:
+def fit_palette(images: list[np.ndarray], segmenter: seg.SegmenterConfig, max_k: int, size: int, seed: int,
+                min_blob: int) -> Palette:
     """Component types from the normals' blob colours (k-means), K chosen by count stability.
 
     For K = 1..max_k the K whose types have the most stable non-zero counts over the normals
     wins (ties go to the smaller K): too few types merge different parts, too many split one
     part's colour variation into types whose counts flicker. Uses normals only.
     """
-    per_image = [find_blobs(img, size, fg_threshold, min_blob) for img in images]
+    per_image = [find_blobs(img, size, segmenter, min_blob) for img in images]
     colours = np.concatenate([b.colours for b in per_image]) if per_image else np.zeros((0, 3), np.float32)
     if len(colours) == 0:  # nothing stands out from the background: one type far from everything
-        return Palette(np.full((1, 3), 1e3, np.float32), fg_threshold, 1e9)
+        return Palette(np.full((1, 3), 1e3, np.float32), 1e9)
     distinct = len(np.unique(colours.round(2), axis=0))
     best, best_score = None, -1
     for k in range(1, min(max_k, distinct) + 1):
-        palette = _kmeans_palette(colours, k, seed, fg_threshold)
+        palette = _kmeans_palette(colours, k, seed)
         score = stable_counts(palette, per_image)
         if score > best_score:
             best, best_score = palette, score
@@ -141,9 +173,10 @@ def fit_palette(images: list[np.ndarray], max_k: int, size: int, seed: int, min_
     return best
 
 
-def segment(image: np.ndarray, palette: Palette, size: int, min_blob: int) -> np.ndarray:
-    """(size, size) int32 type map: -1 background, 0..K-1 a known type, K an unfamiliar colour."""
-    b = find_blobs(image, size, palette.fg_threshold, min_blob)
+def segment(image: np.ndarray, palette: Palette, segmenter: seg.SegmenterConfig, size: int,
+            min_blob: int) -> np.ndarray:
+    """(size, size) int32 type map: -1 background or holder, 0..K-1 a known type, K an unfamiliar colour."""
+    b = find_blobs(image, size, segmenter, min_blob)
     types = np.append(palette.classify(b.colours), -1).astype(np.int32)  # index -1 → background
     return types[b.ids]
 
@@ -179,7 +212,7 @@ _COLOURS = {
 
 
 def cluster_names(palette: Palette) -> list[str]:
-    """A colour name per type from its centre (balanced Lab, read as if on a light-grey table).
+    """A colour name per type from its centre (palette colour space, read as if on a light-grey table).
 
     Repeated names get 'dark'/'light' (or 'mid-n') by lightness.
 
