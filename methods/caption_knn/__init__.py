@@ -17,14 +17,13 @@ from typing import Any
 
 import numpy as np
 import torch
-from scipy.spatial.distance import cdist
 
 import hub
 from methods import register
 from methods.base import AnomalySample, Method, Prediction, Progress
 from methods.caption_knn.caption_lines import line_keys
 from methods.caption_knn.captioners import SceneCaptioner, VLMCaptioner, load_prompt
-from methods.caption_knn.knn import knn_distances
+from methods.caption_knn.knn import nearest
 from methods.caption_knn.negatives import contradict
 from methods.caption_knn.scene_describer import NO_OBJECTS, SceneDescriber
 from methods.caption_knn.text_encoder import encode, fine_tune
@@ -125,21 +124,20 @@ class CaptionKNN(Method):
 
     def _score(self, captions: list[str], objects: list, shapes: list[tuple[int, int]]) -> list[Prediction]:
         emb = encode(self.encoder, captions, keys=self.keys)
-        nearest_rows = cdist(emb, self.bank).argmin(1)  # the nearest normal caption to explain with
-        dists = knn_distances(emb, self.bank, self.config.k)
+        dists, rows = nearest(emb, self.bank, self.config.k)  # rows[:, 0]: the normal caption to explain with
         preds = []
         for i, caption in enumerate(captions):
             normality = 1.0 / (1.0 + float(dists[i].mean()))
             score = 1.0 - normality
             if caption == NO_OBJECTS and NO_OBJECTS not in self.captions:
                 score = 1.0  # nothing found where the normals always hold objects
-            nearest = self.captions[int(nearest_rows[i])]
-            diff = caption_diff(nearest, caption)
-            explanation = (f"caption: {caption}\nnearest normal caption: {nearest}\n"
+            closest = self.captions[int(rows[i, 0])]
+            diff = caption_diff(closest, caption)
+            explanation = (f"caption: {caption}\nnearest normal caption: {closest}\n"
                            f"differs in: {', '.join(diff) if diff else 'nothing'}")
-            amap = self._map(shapes[i], score, objects[i], nearest)
+            amap = self._map(shapes[i], score, objects[i], closest)
             preds.append(Prediction(float(score), amap, explanation=explanation,
-                                    details={"caption": caption, "nearest_normal_caption": nearest,
+                                    details={"caption": caption, "nearest_normal_caption": closest,
                                              "differences": diff, "normality": normality}))
         return preds
 
