@@ -11,10 +11,12 @@ import cv2
 import numpy as np
 
 from hub.images import ImageError, to_rgb_array
-from methods.uniadc.foreground import estimate_foreground
+from methods.uniadc.foreground import learn_parts, scene_foreground
 from methods.uniadc.prior import PriorError, load_prior
 
 MAX_N = 1000
+# Fewest source images from which a part model is learned; with fewer, the colour foreground is used.
+PART_MIN_SOURCES = 4
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
 
 
@@ -47,7 +49,9 @@ def run_synthesis(prior_path: str | Path, images_dir: str | Path, out_dir: str |
     from methods.uniadc.inpaint import synthesize
 
     out = Path(out_dir)
-    cache: dict[Path, tuple[np.ndarray, np.ndarray]] = {}
+    # Scenes of several objects (parts in bins): learn the parts from the sources, so defects go on them.
+    part_model = learn_parts([to_rgb_array(p) for p in sources[:12]]) if len(sources) >= PART_MIN_SOURCES else None
+    cache: dict[Path, tuple[np.ndarray, np.ndarray, list[np.ndarray]]] = {}
     records = []
     start = time.perf_counter()
     for c, (name, category) in enumerate(prior.categories.items()):
@@ -57,10 +61,10 @@ def run_synthesis(prior_path: str | Path, images_dir: str | Path, out_dir: str |
             source = sources[(c * n + i) % len(sources)]
             if source not in cache:
                 rgb = to_rgb_array(source)
-                cache[source] = (rgb, estimate_foreground(rgb))
-            rgb, fg = cache[source]
+                cache[source] = (rgb, *scene_foreground(rgb, part_model))
+            rgb, fg, parts = cache[source]
             item_seed = seed * 1_000_003 + c * MAX_N + i
-            made = synthesize(rgb, category, np.random.default_rng(item_seed), n_candidates, fg, pipe)
+            made = synthesize(rgb, category, np.random.default_rng(item_seed), n_candidates, fg, pipe, parts)
             image_path = out / "test" / name / f"{i:03d}.png"
             mask_path = out / "ground_truth" / name / f"{i:03d}_mask.png"
             cv2.imwrite(str(image_path), cv2.cvtColor(made.image, cv2.COLOR_RGB2BGR))

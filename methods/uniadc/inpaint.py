@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, replace
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import cv2
 import numpy as np
@@ -44,6 +44,8 @@ OPERATOR_WORDS: list[tuple[str, tuple[str, ...]]] = [
     ("dent", ("dent", "uneven", "bump", "bulge", "rough", "wear")),
     ("stain", ("stain", "color", "colour", "spot", "liquid", "oil", "glue", "discolo", "burn", "flecked", "print")),
 ]
+# Words that put a defect on the object's outline (a bite, a chipped edge) rather than inside it.
+EDGE_WORDS = ("edge", "notch", "bite", "rim", "outline")
 DARK_WORDS = ("dark", "black", "burn", "crack", "hole")
 BRIGHT_WORDS = ("bright", "white", "light", "shiny", "scratch")
 _TONE_WORDS = {"dark", "darker", "light", "lighter", "bright", "brighter", "black", "white"}
@@ -329,16 +331,24 @@ class Synthesis:
 
 
 def synthesize_candidates(image: ImageLike, category: Category, rng: np.random.Generator, n_candidates: int = 4,
-                          foreground: np.ndarray | None = None, pipe: Any = None) -> list[Synthesis]:
-    """Every (mask, repaint) candidate for `category`, each with its consistency score."""
+                          foreground: np.ndarray | None = None, pipe: Any = None,
+                          parts: Sequence[np.ndarray] = ()) -> list[Synthesis]:
+    """Every (mask, repaint) candidate for `category`, each with its consistency score.
+
+    With `parts` (the objects of a scene, see foreground.object_parts) each candidate's mask
+    goes on one part, drawn at random, and its size is relative to that part: a hole in a
+    nut is nut-sized, not bin-sized.
+    """
     rgb = to_rgb_array(image)
     if foreground is None:
         foreground = estimate_foreground(rgb)
     look = read_description(category.description)
     words = tuple(re.findall(r"[a-z]+", category.description.lower()))
+    at_edge = any(w.startswith(EDGE_WORDS) for w in words)
     made: list[Synthesis] = []
     for _ in range(max(1, n_candidates)):
-        drawn = sample_mask(foreground, category, rng)
+        region = parts[int(rng.integers(len(parts)))] if len(parts) else foreground
+        drawn = sample_mask(region, category, rng, at_edge)
         if look.colours:
             look = replace(look, colour=look.colours[int(rng.integers(len(look.colours)))])
         if pipe is None:
@@ -352,9 +362,10 @@ def synthesize_candidates(image: ImageLike, category: Category, rng: np.random.G
 
 
 def synthesize(image: ImageLike, category: Category, rng: np.random.Generator, n_candidates: int = 4,
-               foreground: np.ndarray | None = None, pipe: Any = None) -> Synthesis:
+               foreground: np.ndarray | None = None, pipe: Any = None, parts: Sequence[np.ndarray] = ()) -> Synthesis:
     """Best of `n_candidates` (mask, repaint) pairs for `category`; the full tier when `pipe` is given."""
-    return max(synthesize_candidates(image, category, rng, n_candidates, foreground, pipe), key=lambda c: c.score)
+    return max(synthesize_candidates(image, category, rng, n_candidates, foreground, pipe, parts),
+               key=lambda c: c.score)
 
 
 # --- full tier: diffusers inpainting -----------------------------------------------------

@@ -27,6 +27,9 @@ SIZE_RANGES: dict[str, tuple[float, float]] = {"Small": (0.003, 0.015), "Medium"
 # 'unknown' draws among the local families; a whole-object repaint must be asked for by name.
 LOCAL_SHAPES = tuple(s for s in SHAPES if s != "Foreground Mask")
 MAX_REGIONS = 2
+# Fewest pixels a defect covers, whatever the size says: on a small part (a nut) a 0.3 % hole
+# would be under a pixel, invisible and unlearnable.
+MIN_DEFECT_PX = 8
 
 
 @dataclass(frozen=True)
@@ -166,8 +169,10 @@ def _perlin_mask(foreground: np.ndarray, size: str, target: float, rng: np.rando
     return foreground & (noise > threshold)
 
 
-def generate_mask(foreground: np.ndarray, shape: str, size: str, rng: np.random.Generator) -> np.ndarray:
-    """bool (H, W) of family `shape` at `size` (both named), inside `foreground`."""
+def generate_mask(foreground: np.ndarray, shape: str, size: str, rng: np.random.Generator,
+                  at_edge: bool = False) -> np.ndarray:
+    """bool (H, W) of family `shape` at `size` (both named), inside `foreground`; centred on its
+    outline when `at_edge` (a bite out of the object), well inside it otherwise."""
     foreground = np.asarray(foreground, bool)
     if not foreground.any():
         raise ValueError("foreground is empty: there is no object to place a defect on")
@@ -178,6 +183,7 @@ def generate_mask(foreground: np.ndarray, shape: str, size: str, rng: np.random.
     if size not in SIZE_RANGES:
         raise ValueError(f"unknown mask size {size!r}; allowed: {', '.join(SIZES)}")
     lo, hi = (f * foreground.sum() for f in SIZE_RANGES[size])
+    lo, hi = max(lo, min(MIN_DEFECT_PX, foreground.sum())), max(hi, min(2 * MIN_DEFECT_PX, foreground.sum()))
     target = rng.uniform(lo, hi)
     if shape == "Perlin Noise":
         return _perlin_mask(foreground, size, target, rng)
@@ -185,20 +191,26 @@ def generate_mask(foreground: np.ndarray, shape: str, size: str, rng: np.random.
     best = np.zeros_like(foreground)
     # A region centred near the object's edge may be cut below the range; place it again.
     for _ in range(6):
-        mask = _fit_regions(foreground, FAMILIES[shape], target, rng)
+        mask = _fit_regions(foreground, FAMILIES[shape], target, rng, at_edge)
         if lo <= mask.sum() <= hi:
             return mask
         best = mask if abs(mask.sum() - target) < abs(best.sum() - target) else best
     return best
 
 
-def _fit_regions(foreground: np.ndarray, family: tuple, target: float, rng: np.random.Generator) -> np.ndarray:
+def _fit_regions(foreground: np.ndarray, family: tuple, target: float, rng: np.random.Generator,
+                 at_edge: bool = False) -> np.ndarray:
     """Regions of one family at random centres, scaled until their area meets `target`."""
     make_params, paint = family
-    regions = int(rng.integers(1, MAX_REGIONS + 1))
-    # Centres on the eroded foreground, so a region is not mostly cut off by the object's edge.
-    inner = cv2.erode(foreground.astype(np.uint8), np.ones((5, 5), np.uint8), iterations=2).astype(bool)
-    ys, xs = np.nonzero(inner if inner.sum() > 0.2 * foreground.sum() else foreground)
+    regions = 1 if at_edge else int(rng.integers(1, MAX_REGIONS + 1))
+    fg8 = foreground.astype(np.uint8)
+    if at_edge:
+        outline = foreground & ~cv2.erode(fg8, np.ones((3, 3), np.uint8)).astype(bool)
+        ys, xs = np.nonzero(outline if outline.any() else foreground)
+    else:
+        # Centres on the eroded foreground, so a region is not mostly cut off by the object's edge.
+        inner = cv2.erode(fg8, np.ones((5, 5), np.uint8), iterations=2).astype(bool)
+        ys, xs = np.nonzero(inner if inner.sum() > 0.2 * foreground.sum() else foreground)
     picks = rng.integers(len(ys), size=regions)
     centers = [np.array([xs[i], ys[i]], float) for i in picks]
     params = [make_params(rng) for _ in range(regions)]
@@ -229,10 +241,12 @@ def _fit_regions(foreground: np.ndarray, family: tuple, target: float, rng: np.r
     return best
 
 
-def sample_mask(foreground: np.ndarray, category: Category, rng: np.random.Generator) -> MaskDraw:
+def sample_mask(foreground: np.ndarray, category: Category, rng: np.random.Generator,
+                at_edge: bool = False) -> MaskDraw:
     """A mask for `category`: one of its shapes and sizes, 'unknown' drawn at random."""
     shapes = category.shapes() if category.shape != [UNKNOWN] else list(LOCAL_SHAPES)
     shape = shapes[int(rng.integers(len(shapes)))]
     sizes = category.sizes()
     size = sizes[int(rng.integers(len(sizes)))]
-    return MaskDraw(generate_mask(foreground, shape, size, rng), shape, "Foreground" if shape == "Foreground Mask" else size)
+    return MaskDraw(generate_mask(foreground, shape, size, rng, at_edge), shape,
+                    "Foreground" if shape == "Foreground Mask" else size)

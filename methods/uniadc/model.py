@@ -34,7 +34,7 @@ from methods.base import AnomalySample, Method, Prediction, Progress
 from methods.patchcore.coreset import greedy_coreset
 from methods.uniadc.discriminator import (FusionHead, image_class, label_grid, open_set_threshold, total_loss,
                                           upsample_logits)
-from methods.uniadc.foreground import estimate_foreground
+from methods.uniadc.foreground import PartModel, learn_parts, scene_foreground
 from methods.uniadc.inpaint import synthesize
 from methods.uniadc.prior import Category, Prior, load_prior, parse_prior
 from methods.uniadc.sample_guided import synthesize_from_samples
@@ -67,6 +67,7 @@ class UniADCConfig:
     coreset_ratio: float = 0.05
     n_per_category: int = 24  # synthetic training images per category (the paper: 16)
     n_candidates: int = 4  # candidates per synthetic image for category-consistency selection
+    object_parts: bool = True  # learn the scene's parts from the normals and put defects on them
     val_fraction: float = 0.25  # normals held out to synthesise the checkpoint-selection split
     width: int = 64
     context: int = 3  # neighbourhood (cells) of the head's second fusion layer; 1: per pixel
@@ -211,9 +212,12 @@ class UniADC(Method):
         progress(0.02, "synthesising anomalies")
         by_cat = {name: [a for a in anomalies if a.category == name] for name in names[1:]}
         n_val_per = max(1, c.n_per_category // 4)
-        train = self._synthesise(fit_imgs, prior, names, by_cat, c.n_per_category, rng, True, progress, 0.02, 0.25)
+        parts = learn_parts(fit_imgs) if c.object_parts else None
+        self.meta["typical_parts"] = parts.typical_parts if parts is not None else 0
+        train = self._synthesise(fit_imgs, prior, names, by_cat, c.n_per_category, rng, True, progress, 0.02, 0.25,
+                                 parts)
         train += [_Item(a.image, a.mask, names.index(a.category), -1) for a in anomalies]
-        val = self._synthesise(val_imgs, prior, names, by_cat, n_val_per, rng, False, progress, 0.25, 0.32)
+        val = self._synthesise(val_imgs, prior, names, by_cat, n_val_per, rng, False, progress, 0.25, 0.32, parts)
         synth_s = time.perf_counter() - t0
         n_synth = len(train) + len(val) - len(fit_imgs) - len(val_imgs) - len(anomalies)
 
@@ -262,27 +266,33 @@ class UniADC(Method):
 
     def _synthesise(self, normals: list[np.ndarray], prior: Prior, names: list[str],
                     samples: dict[str, list[AnomalySample]], per_category: int, rng: np.random.Generator,
-                    track_source: bool, progress: Progress, start: float, end: float) -> list[_Item]:
+                    track_source: bool, progress: Progress, start: float, end: float,
+                    part_model: Optional[PartModel] = None) -> list[_Item]:
         """The normals themselves plus `per_category` synthetic anomalies per category.
 
         Categories with real samples get half of theirs sample-guided (all, when the prior
-        does not name them); the rest are prior-guided.
+        does not name them); the rest are prior-guided. With a part model, defects go on the
+        scene's parts (see foreground.learn_parts).
         """
         c = self.config
-        fgs = [estimate_foreground(img) for img in normals]
+        scenes = [scene_foreground(img, part_model) for img in normals]
         items = [_Item(img, np.zeros(img.shape[:2], bool), 0, i if track_source else -1)
                  for i, img in enumerate(normals)]
+        # Normals in which the part model found no part would put defects on the bins: skip them.
+        sources = [i for i, (_, parts) in enumerate(scenes) if parts] or list(range(len(normals)))
         total = per_category * (len(names) - 1)
         for k, name in enumerate(names[1:], start=1):
             cat: Optional[Category] = prior.categories.get(name)
             for j in range(per_category):
-                src = int(rng.integers(len(normals)))
+                src = sources[int(rng.integers(len(sources)))]
                 use_samples = bool(samples[name]) and (cat is None or j % 2 == 1)
+                fg, parts = scenes[src]
                 if use_samples:
-                    made = synthesize_from_samples(normals[src], samples[name], rng, c.n_candidates)[0]
+                    made = synthesize_from_samples(normals[src], samples[name], rng, c.n_candidates, fg, parts,
+                                                   part_model)[0]
                 else:
                     assert cat is not None
-                    made = synthesize(normals[src], cat, rng, c.n_candidates, fgs[src])
+                    made = synthesize(normals[src], cat, rng, c.n_candidates, fg, parts=parts)
                 items.append(_Item(made.image, made.mask, k, src if track_source else -1, use_samples))
                 done = (k - 1) * per_category + j + 1
                 progress(start + (end - start) * done / max(total, 1), "synthesising anomalies")

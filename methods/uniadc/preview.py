@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 from skimage import data
 
-from methods.uniadc.foreground import estimate_foreground
+from methods.uniadc.foreground import estimate_foreground, learn_parts, scene_foreground
 from methods.uniadc.inpaint import synthesize
 from methods.uniadc.mask_shapes import generate_mask
 from methods.uniadc.prior import SHAPES, SIZES, Category, load_prior
@@ -27,6 +27,23 @@ def sample_photos() -> dict[str, np.ndarray]:
         "coffee": crop(data.coffee(), 0, 100, 400),
         "chelsea": crop(data.chelsea(), 0, 60, 300),
     }
+
+
+def parts_scene(seed: int) -> np.ndarray:
+    """A drawn scene of small parts on a light table (two bins of discs, loose sticks), like the
+    synthetic-logic scenarios whose priors size defects relative to one part."""
+    rng = np.random.default_rng(seed)
+    img = np.full((256, 256, 3), (214, 210, 202), np.float32) + rng.normal(0, 2.5, (256, 256, 3))
+    for x0 in (24, 136):
+        cv2.rectangle(img, (x0, 30), (x0 + 96, 150), (92, 96, 110), -1)
+        for k in range(2):
+            centre = (x0 + 28 + 40 * k + int(rng.integers(-4, 5)), 90 + int(rng.integers(-20, 21)))
+            cv2.circle(img, centre, 15, (226, 118, 40), -1)
+            cv2.circle(img, (centre[0] - 4, centre[1] - 5), 5, (240, 160, 90), -1)
+    for y in (185, 220):
+        x = 40 + int(rng.integers(0, 30))
+        cv2.rectangle(img, (x, y), (x + 150 + int(rng.integers(-20, 21)), y + 9), (60, 90, 180), -1)
+    return np.clip(img, 0, 255).astype(np.uint8)
 
 
 def _label(tile: np.ndarray, text: str) -> np.ndarray:
@@ -72,13 +89,17 @@ def priors_sheet(seed: int = 0) -> np.ndarray:
     real = load_prior(PRIORS / "real-textures.yaml")
     for name, cat in real.categories.items():
         jobs += [(f"{name} / brick", cat, photos["brick"]), (f"{name} / coffee", cat, photos["coffee"])]
-    for scenario, photo in (("cookies", "coffee"), ("tools", "chelsea")):
+    # The synthetic-logic priors size a defect relative to one part, so they are shown on a scene of parts.
+    scenes = [parts_scene(seed + i) for i in range(6)]
+    model = learn_parts(scenes)
+    for scenario in ("cookies", "tools"):
         prior = load_prior(PRIORS / f"synthetic-logic-{scenario}.yaml")
         for name, cat in prior.categories.items():
-            jobs.append((f"{scenario}: {name}", cat, photos[photo]))
+            jobs.append((f"{scenario}: {name}", cat, scenes[len(jobs) % len(scenes)]))
     tiles = []
     for k, (title, cat, photo) in enumerate(jobs):
-        made = synthesize(photo, cat, np.random.default_rng(seed + k), n_candidates=4)
+        fg, parts = scene_foreground(photo, model) if title.startswith(("cookies", "tools")) else (None, [])
+        made = synthesize(photo, cat, np.random.default_rng(seed + k), n_candidates=4, foreground=fg, parts=parts)
         tiles += [_label(made.image, title), _label(_outline(made.image, made.mask), f"{made.shape} {made.size}")]
     per_row = 6
     tiles += [np.zeros_like(tiles[0])] * (-len(tiles) % per_row)

@@ -6,10 +6,17 @@ embedded tier repaints by blending (a feathered alpha, or OpenCV's Poisson `seam
 varied per candidate) where the paper repaints with diffusion. Candidates are ranked by the
 SSIM between the original anomaly with its surrounding context and the pasted one, so a
 paste that keeps the defect's look, on a background like its own, wins.
+
+On scenes of small or thin objects a random pose puts the defect beside the object, so
+the pose is chosen instead: of several rotations, and every position, the one where the
+object's outline around the defect (the sample's foreground in the crop's context) best
+matches the target's foreground. A hole lands inside a stick along its axis, a bite on
+its edge.
 """
 from __future__ import annotations
 
 import math
+from typing import Optional, Sequence
 
 import cv2
 import numpy as np
@@ -17,7 +24,7 @@ from skimage.metrics import structural_similarity
 
 from hub.images import to_rgb_array
 from methods.base import AnomalySample
-from methods.uniadc.foreground import estimate_foreground
+from methods.uniadc.foreground import PartModel, estimate_foreground, scene_foreground
 from methods.uniadc.inpaint import Synthesis
 from methods.uniadc.mask_shapes import SIZE_RANGES
 
@@ -25,6 +32,8 @@ BLENDS = ("feather", "poisson")
 # Pixels of surrounding normal context kept around the anomaly for the SSIM comparison.
 CONTEXT = 8
 PLACEMENT_TRIES = 12
+# Rotations tried per candidate when the pose is matched to the target's objects.
+POSE_TRIES = 16
 
 
 def _check(samples: list[AnomalySample], image: np.ndarray) -> None:
@@ -42,11 +51,13 @@ def _check(samples: list[AnomalySample], image: np.ndarray) -> None:
             raise ValueError(f"normal image is {image.shape[1]}×{image.shape[0]}; too small to paste into")
 
 
-def _affine(sample: AnomalySample, target_shape: tuple[int, int], rng: np.random.Generator):
+def _affine(sample: AnomalySample, target_shape: tuple[int, int], rng: np.random.Generator,
+            objects: np.ndarray | None = None):
     """The anomaly and its context, warped by one random affine, on a canvas just large enough.
 
     Returns (patch uint8: the warped anomaly with its context, mask bool, context bool: where
-    the patch holds warped pixels rather than padding).
+    the patch holds warped pixels rather than padding, and the warped `objects` (the sample's
+    foreground, bool) or None).
     """
     ys, xs = np.nonzero(sample.mask)
     y0, y1 = max(0, ys.min() - CONTEXT), min(sample.mask.shape[0], ys.max() + 1 + CONTEXT)
@@ -72,7 +83,11 @@ def _affine(sample: AnomalySample, target_shape: tuple[int, int], rng: np.random
     patch = cv2.warpAffine(crop, m, (out_w, out_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
     warped = cv2.warpAffine(mask, m, (out_w, out_h), flags=cv2.INTER_NEAREST) > 0
     context = cv2.warpAffine(np.ones_like(mask), m, (out_w, out_h), flags=cv2.INTER_NEAREST) > 0
-    return patch, warped, context
+    moved = None
+    if objects is not None:
+        crop_objects = objects[y0:y1, x0:x1].astype(np.uint8)
+        moved = cv2.warpAffine(crop_objects, m, (out_w, out_h), flags=cv2.INTER_NEAREST) > 0
+    return patch, warped, context, moved
 
 
 def _place(foreground: np.ndarray, mask: np.ndarray, rng: np.random.Generator) -> tuple[int, int]:
@@ -90,6 +105,34 @@ def _place(foreground: np.ndarray, mask: np.ndarray, rng: np.random.Generator) -
             best, best_cover = (top, left), cover
         if cover >= 0.999:
             break
+    return best
+
+
+def _matched_pose(sample: AnomalySample, sample_objects: np.ndarray, foreground: np.ndarray,
+                  target_shape: tuple[int, int], rng: np.random.Generator):
+    """Of `POSE_TRIES` random affines, the warp and position where the sample's objects around the
+    defect agree best with the target's foreground (least squared difference over the context)."""
+    target = foreground.astype(np.float32)
+    best = None
+    for _ in range(POSE_TRIES):
+        patch, mask, context, objects = _affine(sample, target_shape, rng, sample_objects)
+        h, w = mask.shape
+        if h > target.shape[0] or w > target.shape[1]:
+            continue
+        weight = context
+        ring = cv2.dilate(mask.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool) & ~mask & context
+        if ring.any() and objects[ring].mean() < 0.3:
+            # The sample's object was not segmented around its defect: all that is known is that
+            # the defect lies on an object, so only the defect's own pixels are matched.
+            objects, weight = mask, mask
+        cost = cv2.matchTemplate(target, objects.astype(np.float32), cv2.TM_SQDIFF, mask=weight.astype(np.float32))
+        cost = np.where(np.isfinite(cost), cost, np.inf) / max(int(weight.sum()), 1)
+        low = float(cost.min())
+        if best is None or low < best[0]:
+            # Ties (any point inside a large object fits an inner defect) are broken at random.
+            ys, xs = np.nonzero(cost <= low + 1e-3)
+            i = int(rng.integers(len(ys)))
+            best = (low, patch, mask, context, int(ys[i]), int(xs[i]))
     return best
 
 
@@ -144,18 +187,36 @@ def _size_name(area_fraction: float) -> str:
 
 
 def synthesize_from_samples(image, samples: list[AnomalySample], rng: np.random.Generator,
-                            n_candidates: int = 4) -> list[Synthesis]:
-    """`n_candidates` pastes of the samples' anomalies into `image`, best SSIM to the original context first."""
+                            n_candidates: int = 4, foreground: np.ndarray | None = None,
+                            parts: Sequence[np.ndarray] = (), part_model: Optional[PartModel] = None
+                            ) -> list[Synthesis]:
+    """`n_candidates` pastes of the samples' anomalies into `image`, best SSIM to the original context first.
+
+    With `parts` (the target's objects) and the `part_model` that found them, each paste's
+    pose is matched to the objects (see `_matched_pose`); otherwise it is random inside the
+    foreground.
+    """
     rgb = to_rgb_array(image)
     samples = list(samples)
     _check(samples, rgb)
-    foreground = estimate_foreground(rgb)
+    if foreground is None:
+        foreground = estimate_foreground(rgb)
     fg_area = max(int(foreground.sum()), 1)
+    sample_objects: dict[int, np.ndarray] = {}
     made: list[Synthesis] = []
     for k in range(max(1, int(n_candidates))):
-        sample = samples[int(rng.integers(len(samples)))]
-        patch, mask, context = _affine(sample, rgb.shape[:2], rng)
-        top, left = _place(foreground, mask, rng)
+        index = int(rng.integers(len(samples)))
+        sample = samples[index]
+        posed = None
+        if len(parts) and part_model is not None:
+            if index not in sample_objects:
+                sample_objects[index] = scene_foreground(sample.image, part_model)[0] | sample.mask
+            posed = _matched_pose(sample, sample_objects[index], foreground, rgb.shape[:2], rng)
+        if posed is not None:
+            _, patch, mask, context, top, left = posed
+        else:
+            patch, mask, context, _ = _affine(sample, rgb.shape[:2], rng)
+            top, left = _place(foreground, mask, rng)
         how = BLENDS[k % len(BLENDS)]
         out = _blend(rgb, patch, mask, top, left, how, rng)
         full = np.zeros(rgb.shape[:2], bool)
