@@ -85,20 +85,22 @@ def mask_families_sheet(seed: int = 0) -> np.ndarray:
 def priors_sheet(seed: int = 0) -> np.ndarray:
     """For a few priors, each category on each photo: the defect (left) and its mask outline (right)."""
     photos = sample_photos()
-    jobs: list[tuple[str, Category, np.ndarray]] = []
+    jobs: list[tuple[str, Category, np.ndarray, tuple]] = []  # title, category, image, (foreground, parts)
     real = load_prior(PRIORS / "real-textures.yaml")
     for name, cat in real.categories.items():
-        jobs += [(f"{name} / brick", cat, photos["brick"]), (f"{name} / coffee", cat, photos["coffee"])]
+        jobs += [(f"{name} / brick", cat, photos["brick"], (None, [])),
+                 (f"{name} / coffee", cat, photos["coffee"], (None, []))]
     # The synthetic-logic priors size a defect relative to one part, so they are shown on a scene of parts.
     scenes = [parts_scene(seed + i) for i in range(6)]
     model = learn_parts(scenes)
+    found = [scene_foreground(scene, model) for scene in scenes]
     for scenario in ("cookies", "tools"):
         prior = load_prior(PRIORS / f"synthetic-logic-{scenario}.yaml")
         for name, cat in prior.categories.items():
-            jobs.append((f"{scenario}: {name}", cat, scenes[len(jobs) % len(scenes)]))
+            i = len(jobs) % len(scenes)
+            jobs.append((f"{scenario}: {name}", cat, scenes[i], found[i]))
     tiles = []
-    for k, (title, cat, photo) in enumerate(jobs):
-        fg, parts = scene_foreground(photo, model) if title.startswith(("cookies", "tools")) else (None, [])
+    for k, (title, cat, photo, (fg, parts)) in enumerate(jobs):
         made = synthesize(photo, cat, np.random.default_rng(seed + k), n_candidates=4, foreground=fg, parts=parts)
         tiles += [_label(made.image, title), _label(_outline(made.image, made.mask), f"{made.shape} {made.size}")]
     per_row = 6
