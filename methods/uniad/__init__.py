@@ -7,7 +7,7 @@ colour segmentation; one student (a small trunk on the backbone's frozen stem) h
 for the first and a bottlenecked global branch for the second. The logical teacher also keeps a
 memory of the fit normals' deep-map cells. Discrepancies and memory distances are z-scored on
 normals held out of the fit, the component rules the normals obey are compared as sentences, and
-the score sums the positive z-scores.
+the score sums the square roots of the positive z-scores.
 """
 from __future__ import annotations
 
@@ -340,13 +340,15 @@ class UniAD(Method):
 
 
 def fused_score(z_scores) -> float:
-    """Sum of the positive held-out z-scores of every sub-signal.
+    """Sum of the square roots of the positive held-out z-scores of every sub-signal.
 
     Evidence adds up: an anomaly usually lifts several signals a little, while a normal image
     that happens to lift one (a noisy rule, an unusual pose) does not outrank it, as it would
-    under the largest z alone.
+    under the largest z alone. The square root gives each signal diminishing returns, so a
+    capture change that lifts one signal by tens of deviations on every image (blurred deep
+    features, a cable under the memory) does not drown the signals that still tell images apart.
     """
-    return float(sum(max(v, 0.0) for v in z_scores if math.isfinite(v)))
+    return float(sum(math.sqrt(max(v, 0.0)) for v in z_scores if math.isfinite(v)))
 
 
 def _fit_to(s: torch.Tensor, t: torch.Tensor) -> torch.Tensor:

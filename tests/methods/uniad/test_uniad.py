@@ -107,10 +107,11 @@ def test_memory_bank_holds_the_fit_normals_cells(fitted):
 
 
 def test_fused_score_adds_positive_evidence():
-    """Negative z (below the normals' mean) and a disabled branch (−inf) add nothing; positives add up."""
-    assert fused_score([2.0, -1.5, 0.5, float("-inf")]) == pytest.approx(2.5)
+    """Negative z (below the normals' mean) and a disabled branch (−inf) add nothing; positives add as square roots."""
+    assert fused_score([4.0, -1.5, 0.25, float("-inf")]) == pytest.approx(2.5)
     assert fused_score([-1.0, -0.2]) == 0.0
     assert fused_score([1.0, 1.0, 1.0]) > fused_score([2.5, -3.0, -3.0])  # three mild signals beat one alone
+    assert fused_score([1.0, 1.0, 1.0]) > fused_score([8.0, 0.0, 0.0])  # one signal far out has diminishing returns
 
 
 def test_score_is_the_fused_sub_scores(fitted, normals):
