@@ -25,6 +25,7 @@ from tqdm.auto import tqdm
 from methods import register
 from methods.backbone import upsample_map
 from methods.base import AnomalySample, Method, Prediction, Progress
+from methods.exposure import Exposure
 from methods.uniad import components as comp
 from methods.uniad.model import (
     MapNorm, ScoreNorm, Student, Teachers, channel_stats, discrepancy_maps, nearest_cell_distances,
@@ -55,6 +56,7 @@ class UniADConfig:
     val_fraction: float = 0.2  # normals held out of the student's fit to normalise discrepancies
     fired_z: float = 3.0  # a branch "fires" above this many held-out standard deviations
     text_check: bool = True
+    auto_exposure: bool = True  # scale under- or over-exposed images to the normals' brightness (methods/exposure.py)
     text_floor: float = 0.05  # std floor of the text score (1 − cosine units)
     smoothing_sigma: float = 4.0
     seed: int = 0
@@ -101,6 +103,9 @@ class UniAD(Method):
     def _teach(self, images: list[np.ndarray]) -> dict[str, Any]:
         """Frozen teacher outputs and composition descriptors, standardised where stats exist."""
         c = self.config
+        if "exposure" in self.stats:
+            exposure = Exposure(reference=float(self.stats["exposure"][0]))
+            images = [exposure(img) for img in images]
         t = self.teachers(images)
         out = {"stem": t.stem, "struct": t.structural, "deep": t.deep}
         if "palette" in self.stats:
@@ -138,6 +143,8 @@ class UniAD(Method):
         palette = comp.fit_palette(fit_imgs, segmenter, c.n_colours, c.seg_size, c.seed, c.min_blob)
         self.stats = {"palette": torch.from_numpy(palette.to_array()),
                       "segmenter": torch.from_numpy(comp.segmenter_to_array(segmenter))}
+        if c.auto_exposure:
+            self.stats["exposure"] = torch.tensor([Exposure.fit(fit_imgs).reference], dtype=torch.float32)
         progress(0.05, "palette")
         fit_raw = self._batched(fit_imgs, progress, 0.05, 0.2)
         descs = fit_raw["desc"]  # (N, K, F)
