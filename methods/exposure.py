@@ -57,12 +57,24 @@ class Exposure:
     def gain(self, image: np.ndarray) -> float:
         return float(np.clip(self.reference / max(brightness(image), 1e-4), 1.0 / self.max_gain, self.max_gain))
 
-    def __call__(self, image: np.ndarray) -> np.ndarray:
+    def apply(self, image: np.ndarray) -> tuple[np.ndarray, float]:
+        """The image as the method should see it, and the gain applied (1.0: it passed through)."""
         g = self.gain(image)
         if 1.0 / self.tolerance <= g <= self.tolerance:
-            return image
+            return image, 1.0
         linear = _TO_LINEAR[image]
         if g >= self.denoise_gain:
             sigma = self.denoise_sigma * max(image.shape[:2]) / 256.0
             linear = cv2.GaussianBlur(linear, (0, 0), sigmaX=sigma, sigmaY=sigma, borderType=cv2.BORDER_REFLECT)
-        return _to_srgb(linear * g)
+        return _to_srgb(linear * g), g
+
+    def __call__(self, image: np.ndarray) -> np.ndarray:
+        return self.apply(image)[0]
+
+
+def exposure_note(gain: float) -> str:
+    """What a prediction's explanation says about a re-exposed image; empty when it passed through."""
+    if gain == 1.0:
+        return ""
+    side = "darker" if gain > 1.0 else "brighter"
+    return f"image re-exposed ×{gain:.2g} first ({side} than the normals)"

@@ -21,6 +21,7 @@ import torch
 import hub
 from methods import register
 from methods.base import AnomalySample, Method, Prediction, Progress
+from methods.exposure import Exposure, exposure_note
 from methods.caption_knn.caption_lines import line_keys
 from methods.caption_knn.captioners import SceneCaptioner, VLMCaptioner, load_prompt
 from methods.caption_knn.knn import nearest
@@ -42,6 +43,7 @@ class CaptionKNNConfig:
     k: int = 5
     max_new_tokens: int = 160
     max_text_chars: int = 10_000  # score_text refuses longer input
+    auto_exposure: bool = True  # re-expose images far darker or brighter than the normals (methods/exposure.py)
     seed: int = 0
 
 
@@ -67,6 +69,7 @@ class CaptionKNN(Method):
         self.bank: np.ndarray | None = None  # (N, D), D = slots × the encoder's width for line embeddings
         self.keys: list[str] | None = None  # the line slots (embedding="lines")
         self.losses: list[float] = []
+        self.exposure: Exposure | None = None
 
     @property
     def uses_vlm(self) -> bool:
@@ -83,6 +86,9 @@ class CaptionKNN(Method):
     def _fit(self, images: list[np.ndarray], anomalies: list[AnomalySample], progress: Progress) -> None:
         c = self.config
         progress(0.0, "captioning the normal images")
+        self.exposure = Exposure.fit(images) if c.auto_exposure else None
+        if self.exposure is not None:  # a normal far off the others' exposure is seen as a test image would be
+            images = [self.exposure(img) for img in images]
         if self.uses_vlm:
             cap = self._captioner()
             captions = [cap.describe(img, self.prompt.text) for img in images]
@@ -151,8 +157,10 @@ class CaptionKNN(Method):
         return amap
 
     def _predict(self, images: list[np.ndarray]) -> list[Prediction]:
-        captions, objects = [], []
+        captions, objects, gains = [], [], []
         for img in images:
+            img, gain = self.exposure.apply(img) if self.exposure is not None else (img, 1.0)
+            gains.append(gain)
             if self.uses_vlm:
                 captions.append(self._captioner().describe(img, self.prompt.text))
                 objects.append(None)
@@ -160,14 +168,19 @@ class CaptionKNN(Method):
                 caption, objs = self.describer.describe_objects(img)
                 captions.append(caption)
                 objects.append(objs)
-        return self._score(captions, objects, [img.shape[:2] for img in images])
+        preds = self._score(captions, objects, [img.shape[:2] for img in images])
+        for pred, gain in zip(preds, gains):
+            pred.details["exposure_gain"] = round(gain, 3)
+            if gain != 1.0:
+                pred.explanation += f"\n{exposure_note(gain)}"
+        return preds
 
     # --- persistence --------------------------------------------------------------------------
     def _state(self) -> tuple[dict[str, Any], dict[str, Any]]:
         tensors = {"bank": self.bank}
         tensors.update({f"encoder.{k}": v for k, v in self.encoder.state_dict().items()})
         meta = {"captions": self.captions, "describer": self.describer.state(), "losses": self.losses,
-                "line_keys": self.keys}
+                "line_keys": self.keys, "exposure_reference": self.exposure.reference if self.exposure else None}
         return tensors, json.loads(json.dumps(meta))
 
     def _set_state(self, tensors: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
@@ -175,6 +188,8 @@ class CaptionKNN(Method):
         self.captions = list(meta["captions"])
         self.losses = list(meta.get("losses", []))
         self.keys = meta.get("line_keys")
+        reference = meta.get("exposure_reference")
+        self.exposure = Exposure(reference=reference) if reference is not None else None
         self.describer.set_state(meta["describer"])
         base = hub.load("text_encoder", self.tier, device=self.device)
         self.encoder = copy.deepcopy(base)

@@ -20,6 +20,7 @@ import torch
 from methods import register
 from methods.backbone import FeatureExtractor, patch_features, to_tensor, upsample_map
 from methods.base import AnomalySample, Method, Prediction, Progress
+from methods.exposure import Exposure, exposure_note
 from methods.logsad import rules as rulefile
 from methods.logsad.calibration import Calibrator, fuse
 from methods.logsad.composition import RuleResult, check_all, histogram, histogram_distance
@@ -47,6 +48,7 @@ class LogSADConfig:
     detectors: tuple[str, ...] = DETECTORS
     appearance_weight: float = 1.0  # appearance vs descriptor in the interest-matching features
     smoothing_sigma: float = 4.0
+    auto_exposure: bool = True  # re-expose images far darker or brighter than the normals (methods/exposure.py)
     batch_size: int = 8
     sam_points_per_side: int = 16
     sam_pred_iou_thresh: float = 0.86
@@ -62,6 +64,7 @@ class Analysis:
     components: list[Component]
     comp_feats: np.ndarray  # (n_components, d_app + d_desc)
     shape: tuple[int, int]  # the input image's (H, W)
+    exposure_gain: float = 1.0  # how much the image was re-exposed before it was seen (1: not at all)
 
 
 @register("logsad")
@@ -84,6 +87,7 @@ class LogSAD(Method):
         self.histograms = np.zeros((0, 1), np.float32)  # (N, k + 1)
         self.calibrators: dict[str, Calibrator] = {}
         self.rule_warnings: list[str] = []
+        self.exposure: Exposure | None = None
 
     # --- models ----------------------------------------------------------------------------
     @property
@@ -146,14 +150,17 @@ class LogSAD(Method):
         return segment_masks(image, masks, self.segmenter)[0]
 
     def _analyse(self, images: list[np.ndarray]) -> list[Analysis]:
+        gains = [1.0] * len(images)
+        if self.exposure is not None:
+            images, gains = map(list, zip(*(self.exposure.apply(img) for img in images)))
         out = []
         bs = self.config.batch_size
         for i in range(0, len(images), bs):
             batch = images[i: i + bs]
             feats = self._patch_features(batch)
-            for img, f in zip(batch, feats):
+            for img, f, gain in zip(batch, feats, gains[i: i + bs]):
                 comps = self._segment(img)
-                out.append(Analysis(f, comps, self._component_features(f, comps), img.shape[:2]))
+                out.append(Analysis(f, comps, self._component_features(f, comps), img.shape[:2], gain))
         return out
 
     def _component_features(self, feats: torch.Tensor, comps: list[Component]) -> np.ndarray:
@@ -174,6 +181,9 @@ class LogSAD(Method):
     # --- fit -------------------------------------------------------------------------------
     def _fit(self, images: list[np.ndarray], anomalies: list[AnomalySample], progress: Progress) -> None:
         c = self.config
+        self.exposure = Exposure.fit(images) if c.auto_exposure else None
+        if self.exposure is not None:  # a normal far off the others' exposure is seen as a test image would be
+            images = [self.exposure(img) for img in images]
         if self.tier == "embedded":
             progress(0.0, "segmenter")
             self.segmenter = learn_segmenter(images)
@@ -258,7 +268,8 @@ class LogSAD(Method):
         """(h, w) bool: feature cells on or next to a component; all cells when none was found.
 
         Structural defects sit on objects; scoring only there keeps a cable, a mesh or an
-        unseen table texture from posing as a defect.
+        unseen table texture from posing as a defect. Components too small to cover a quarter
+        of any cell still claim the cells they touch.
         """
         h, w = a.patch_feats.shape[:2]
         if not a.components:
@@ -266,7 +277,12 @@ class LogSAD(Method):
         union = np.zeros(a.components[0].mask.shape, np.float32)
         for c in a.components:
             union = np.maximum(union, c.mask.astype(np.float32))
-        cells = cv2.resize(union, (w, h), interpolation=cv2.INTER_AREA) > 0.25
+        cover = cv2.resize(union, (w, h), interpolation=cv2.INTER_AREA)
+        cells = cover > 0.25
+        if not cells.any():
+            cells = cover > 0
+        if not cells.any():
+            return np.ones((h, w), bool)
         return cv2.dilate(cells.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
 
     def _patch_score(self, a: Analysis, patch_map: np.ndarray) -> float:
@@ -295,7 +311,10 @@ class LogSAD(Method):
         score, winner = fuse(calibrated)
         amap = self._anomaly_map(a, patch_map, broken, calibrated)
         explanation = self._explain(a, winner, raw, calibrated, broken)
+        if a.exposure_gain != 1.0:
+            explanation += f"; {exposure_note(a.exposure_gain)}"
         details = {
+            "exposure_gain": round(a.exposure_gain, 3),
             "scores": calibrated,
             "raw": raw,
             "dominant": winner,
@@ -364,6 +383,7 @@ class LogSAD(Method):
             "calibrators": {k: [v.mean, v.std] for k, v in self.calibrators.items()},
             "feature_width": int(width),
             "rule_warnings": self.rule_warnings,
+            "exposure_reference": self.exposure.reference if self.exposure is not None else None,
         }
         return tensors, meta
 
@@ -377,6 +397,8 @@ class LogSAD(Method):
         self.rule_file = rulefile.loads(meta["rules_yaml"], "saved rules")
         self.calibrators = {k: Calibrator(*v) for k, v in meta["calibrators"].items()}
         self.rule_warnings = meta.get("rule_warnings", [])
+        reference = meta.get("exposure_reference")
+        self.exposure = Exposure(reference=reference) if reference is not None else None
 
     # --- convenience -------------------------------------------------------------------------
     def check_rules(self, image: Any, rules_text: str | None = None) -> tuple[list[Component], list[str],

@@ -25,7 +25,7 @@ from tqdm.auto import tqdm
 from methods import register
 from methods.backbone import upsample_map
 from methods.base import AnomalySample, Method, Prediction, Progress
-from methods.exposure import Exposure
+from methods.exposure import Exposure, exposure_note
 from methods.uniad import components as comp
 from methods.uniad.model import (
     MapNorm, ScoreNorm, Student, Teachers, channel_stats, discrepancy_maps, nearest_cell_distances,
@@ -103,11 +103,12 @@ class UniAD(Method):
     def _teach(self, images: list[np.ndarray]) -> dict[str, Any]:
         """Frozen teacher outputs and composition descriptors, standardised where stats exist."""
         c = self.config
+        gains = [1.0] * len(images)
         if "exposure" in self.stats:
             exposure = Exposure(reference=float(self.stats["exposure"][0]))
-            images = [exposure(img) for img in images]
+            images, gains = map(list, zip(*(exposure.apply(img) for img in images)))
         t = self.teachers(images)
-        out = {"stem": t.stem, "struct": t.structural, "deep": t.deep}
+        out = {"stem": t.stem, "struct": t.structural, "deep": t.deep, "gains": gains}
         if "palette" in self.stats:
             palette = comp.Palette.from_array(self.stats["palette"].cpu().numpy())
             segmenter = comp.segmenter_from_array(self.stats["segmenter"].cpu().numpy())
@@ -136,6 +137,9 @@ class UniAD(Method):
         if n_val == 0:
             val_idx = fit_idx  # too few normals to hold any out: normalise on the fit set itself
         fit_imgs, val_imgs = [images[i] for i in fit_idx], [images[i] for i in val_idx]
+        if c.auto_exposure:  # a normal far off the others' exposure is seen as a test image would be
+            exposure = Exposure.fit(fit_imgs)
+            fit_imgs, val_imgs = [exposure(img) for img in fit_imgs], [exposure(img) for img in val_imgs]
 
         # Logical teacher, hand-made half: palette, names, descriptors of the fit normals.
         t0 = time.perf_counter()
@@ -144,7 +148,7 @@ class UniAD(Method):
         self.stats = {"palette": torch.from_numpy(palette.to_array()),
                       "segmenter": torch.from_numpy(comp.segmenter_to_array(segmenter))}
         if c.auto_exposure:
-            self.stats["exposure"] = torch.tensor([Exposure.fit(fit_imgs).reference], dtype=torch.float32)
+            self.stats["exposure"] = torch.tensor([exposure.reference], dtype=torch.float32)
         progress(0.05, "palette")
         fit_raw = self._batched(fit_imgs, progress, 0.05, 0.2)
         descs = fit_raw["desc"]  # (N, K, F)
@@ -282,12 +286,13 @@ class UniAD(Method):
         preds = []
         for i in range(0, len(images), 8):
             batch = images[i : i + 8]
-            r = self._raw_scores(self._teach(batch), norms=self.meta["norms"])
+            raw = self._teach(batch)
+            r = self._raw_scores(raw, norms=self.meta["norms"])
             for j, img in enumerate(batch):
-                preds.append(self._prediction(img, r, j))
+                preds.append(self._prediction(img, r, j, raw["gains"][j]))
         return preds
 
-    def _prediction(self, img: np.ndarray, r: dict[str, list], j: int) -> Prediction:
+    def _prediction(self, img: np.ndarray, r: dict[str, list], j: int, gain: float = 1.0) -> Prediction:
         sn = {k: ScoreNorm(**v) for k, v in self.meta["scores"].items()}
         z = {
             "structural": sn["structural"](r["structural"][j]),
@@ -310,8 +315,10 @@ class UniAD(Method):
                 explanation += f"; text check expected '{rule['expected']}', found '{rule['found']}'"
         else:
             explanation = f"no branch fired (highest: {top}, z = {branch[top]:.1f})"
+        if gain != 1.0:
+            explanation += f"; {exposure_note(gain)}"
         details = {k: float(v) for k, v in z.items() if math.isfinite(v)}
-        details.update(branch=top, fired=fired, rule=rule)
+        details.update(branch=top, fired=fired, rule=rule, exposure_gain=round(gain, 3))
         class_name = ("structural" if top == "structural" else "logical") if fired else None
         amap = upsample_map(amap, img.shape[:2], self.config.smoothing_sigma)
         return Prediction(score=float(score), anomaly_map=amap,

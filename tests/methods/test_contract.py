@@ -16,6 +16,7 @@ def _crops(image: np.ndarray, n: int, size: int = 128, seed: int = 0) -> list[np
 
 # The project's own methods; test suites may register throwaway methods of their own.
 SHIPPED = [n for n in methods.available() if methods.get(n).__module__.startswith("methods.")]
+RE_EXPOSING = {"logsad", "uniad", "caption_knn"}  # methods that use methods/exposure.py
 
 
 @pytest.fixture(scope="module")
@@ -31,17 +32,21 @@ def test_fit_predict_save_load(name, normals, tmp_path):
     model.fit(normals)
     gray = skimage.data.brick()[:90, :120]  # grayscale, non-square, another size than training
     rgba = np.dstack([normals[0]] * 3 + [np.full(normals[0].shape, 255, np.uint8)])
-    preds = model.predict([gray, rgba])
-    assert len(preds) == 2
-    for pred, shape in zip(preds, [(90, 120), (128, 128)]):
+    dark = (normals[1] * 0.15).astype(np.uint8)  # an under-exposed capture: methods that re-expose must persist how
+    preds = model.predict([gray, rgba, dark])
+    assert len(preds) == 3
+    for pred, shape in zip(preds, [(90, 120), (128, 128), (128, 128)]):
         assert isinstance(pred, Prediction)
         assert np.isfinite(pred.score)
         assert pred.anomaly_map.shape == shape and pred.anomaly_map.dtype == np.float32
         assert isinstance(pred.explanation, str)
+    if name in RE_EXPOSING:  # the dark capture is re-exposed, and the result says so
+        assert preds[2].details["exposure_gain"] > 3 and "re-exposed" in preds[2].explanation
+        assert preds[1].details["exposure_gain"] == 1.0 and "re-exposed" not in preds[1].explanation
     model.save(tmp_path / name)
     again = methods.load(str(tmp_path / name))
     assert type(again) is type(model) and again.config == model.config
-    for a, b in zip(preds, again.predict([gray, rgba])):
+    for a, b in zip(preds, again.predict([gray, rgba, dark])):
         assert a.score == pytest.approx(b.score, rel=1e-5)
         np.testing.assert_allclose(a.anomaly_map, b.anomaly_map, rtol=1e-5, atol=1e-6)
 

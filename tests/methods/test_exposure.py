@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from skimage import data
 
-from methods.exposure import Exposure, brightness, _TO_LINEAR, _to_srgb
+from methods.exposure import Exposure, brightness, exposure_note, _TO_LINEAR, _to_srgb
 
 
 @pytest.fixture(scope="module")
@@ -54,3 +54,12 @@ def test_gain_is_bounded(photo):
 def test_fit_needs_normals():
     with pytest.raises(ValueError, match="no normal images"):
         Exposure.fit([])
+
+
+def test_apply_reports_the_gain_and_the_note_says_which_way(photo):
+    exposure = Exposure(reference=brightness(photo))
+    assert exposure.apply(photo)[1] == 1.0 and exposure_note(1.0) == ""
+    gain = exposure.apply(_darken(photo, 0.2))[1]
+    assert gain == pytest.approx(5.0, rel=0.05)
+    assert exposure_note(gain) == "image re-exposed ×5 first (darker than the normals)"
+    assert "brighter" in exposure_note(0.25)

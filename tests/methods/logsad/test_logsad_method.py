@@ -118,3 +118,18 @@ def test_embedded_patch_features_keep_their_magnitude(fitted, normals):
     """As PatchCore: L2-normalising the CNN features lost structural AUROC on the dev suite."""
     norms = fitted._patch_features([normals[0]]).norm(dim=-1)
     assert float(norms.std() / norms.mean()) > 0.05
+
+
+def test_a_component_smaller_than_a_cell_still_claims_its_cells():
+    """A speck (a noisy re-exposed capture makes some) must not leave the patch score nothing to take."""
+    from types import SimpleNamespace
+
+    import torch
+
+    from methods.logsad import Analysis
+
+    mask = np.zeros((128, 128), bool)
+    mask[70:72, 30:32] = True  # 4 px: under a quarter of any 16 × 16 px cell
+    a = Analysis(torch.zeros(8, 8, 4), [SimpleNamespace(mask=mask)], np.zeros((1, 11), np.float32), (128, 128))
+    cells = LogSAD._object_cells(a)
+    assert cells[4, 1] and cells.sum() == 9  # its cell and the ring around it
