@@ -43,7 +43,7 @@ class CaptionKNNConfig:
     k: int = 5
     max_new_tokens: int = 160
     max_text_chars: int = 10_000  # score_text refuses longer input
-    auto_exposure: bool = True  # re-expose images far darker or brighter than the normals (methods/exposure.py)
+    auto_exposure: bool = False  # re-expose images 3× off the normals' brightness first (methods/exposure.py); off: README
     seed: int = 0
 
 

@@ -16,7 +16,7 @@ def _crops(image: np.ndarray, n: int, size: int = 128, seed: int = 0) -> list[np
 
 # The project's own methods; test suites may register throwaway methods of their own.
 SHIPPED = [n for n in methods.available() if methods.get(n).__module__.startswith("methods.")]
-RE_EXPOSING = {"logsad", "uniad", "caption_knn"}  # methods that use methods/exposure.py
+RE_EXPOSING = {"logsad", "uniad"}  # methods that use methods/exposure.py by default
 
 
 @pytest.fixture(scope="module")

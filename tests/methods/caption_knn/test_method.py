@@ -66,3 +66,15 @@ def test_save_and_load_keep_captions_and_scores(model, tmp_path):
     image = scene(201, objects=ANOMALY)[0]
     assert again.captions == model.captions
     assert again.predict(image)[0].score == pytest.approx(model.predict(image)[0].score, rel=1e-5)
+
+
+def test_auto_exposure_is_off_by_default_and_persists_when_on(model, tmp_path):
+    dark = (scene(202)[0] * 0.15).astype(np.uint8)
+    assert model.predict(dark)[0].details["exposure_gain"] == 1.0  # off by default (README, "Results")
+    on = methods.create("caption_knn", epochs=0, prompt="Sticks", auto_exposure=True).fit(
+        [scene(s)[0] for s in range(6)])
+    pred = on.predict(dark)[0]
+    assert pred.details["exposure_gain"] > 3 and "re-exposed" in pred.explanation
+    on.save(tmp_path / "on")
+    again = methods.load(str(tmp_path / "on")).predict(dark)[0]
+    assert again.details["exposure_gain"] == pred.details["exposure_gain"] and again.score == pytest.approx(pred.score)
