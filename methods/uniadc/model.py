@@ -59,7 +59,7 @@ class UniADCConfig:
     prior: Optional[Union[str, dict[str, Any]]] = None  # YAML path or inline mapping; None: GENERIC_PRIOR
     object_name: str = ""  # for the normal class's text; default: the prior's name
     image_size: int = 256
-    layers: tuple[int, ...] = (1, 2, 4, 6)  # embedded: Lite0 stages of stride 4, 8, 16, 32 into the head
+    layers: tuple[int, ...] = (2, 4, 6)  # embedded: Lite0 stages of stride 8, 16, 32 into the head
     bank_layers: tuple[int, ...] = (2, 4)  # embedded: the stages PatchCore uses, for the normal distance
     vit_layers: tuple[int, ...] = (5, 8, 11)  # full: DINOv2 blocks into the head
     vit_bank_layers: tuple[int, ...] = (5, 8)
