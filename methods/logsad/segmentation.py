@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 WORK_SIZE = 256  # segmentation runs at this long side; descriptors are in fractions of it
+STRAND_THRESHOLD = 12.0  # Lab distance (lightness halved) from a border colour within which a pixel is cable
 
 
 @dataclass
@@ -122,6 +123,40 @@ def foreground_mask(lab: np.ndarray, threshold: float = 12.0, objects: np.ndarra
     return fg.astype(bool)
 
 
+def strip_border_strands(fg: np.ndarray, lab: np.ndarray, threshold: float,
+                         objects: np.ndarray | None = None, max_colours: int = 256) -> np.ndarray:
+    """Foreground minus the pixels coloured as the foreground is where it meets the border.
+
+    Cables enter from the border and objects lie on them, so a cable and the objects it passes
+    under form one piece that reaches the border, and dropping border pieces drops the objects
+    too. The colours of the foreground in the border band are its cables' colours (shading
+    included); a foreground pixel within `threshold` of one of them, and closer to it than to
+    every normal object colour (`objects`), is cable, wherever it is: a stretch of cable seen
+    between two bins does not reach the border itself. What is left may come loose from it.
+    Only the outermost ring (1.5 % of the side) is read, so an object that comes near the edge
+    without crossing it lends no colour.
+    """
+    ends = lab[fg & border_band(*fg.shape, frac=0.015)]
+    if len(ends) == 0:
+        return fg
+    if len(ends) > max_colours:
+        ends = ends[np.random.default_rng(0).choice(len(ends), max_colours, replace=False)]
+    pix = lab[fg]
+    d_end = _lab_dists(pix, ends).min(1)
+    cable = d_end < threshold
+    if objects is not None and len(objects):
+        cable &= d_end < _lab_dists(pix, objects).min(1)
+    out = fg.copy()
+    out[fg] = ~cable
+    return out
+
+
+def _lab_dists(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(n, 3), (m, 3) Lab → (n, m) distances, lightness counting half."""
+    d = a[:, None, :] - b[None, :, :]
+    return np.sqrt((0.5 * d[..., 0]) ** 2 + d[..., 1] ** 2 + d[..., 2] ** 2)
+
+
 def _colour_dist(a: np.ndarray, b: np.ndarray) -> float:
     d = a - b
     return float(np.sqrt((0.5 * d[0]) ** 2 + d[1] ** 2 + d[2] ** 2))
@@ -193,7 +228,8 @@ def prepare(image: np.ndarray) -> np.ndarray:
     return to_lab(denoise(normalise_illumination(resize_work(image))))
 
 
-def segment_colour(image: np.ndarray, cfg: SegmenterConfig) -> tuple[list[Component], np.ndarray]:
+def segment_colour(image: np.ndarray, cfg: SegmenterConfig,
+                   strip_strands: bool = False) -> tuple[list[Component], np.ndarray]:
     """Embedded segmentation of one uint8 image → components and its normalised Lab (work size).
 
     Objects are the connected parts of the foreground; a large part (a bin, a dish) is
@@ -201,6 +237,10 @@ def segment_colour(image: np.ndarray, cfg: SegmenterConfig) -> tuple[list[Compon
     """
     lab = prepare(image)
     fg = foreground_mask(lab, cfg.background_threshold, cfg.object_colours, cfg.open_radius)
+    if cfg.drop_border and strip_strands:
+        fg = strip_border_strands(fg, lab, STRAND_THRESHOLD, cfg.object_colours)
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * cfg.open_radius + 1, 2 * cfg.open_radius + 1))
+        fg = cv2.morphologyEx(fg.astype(np.uint8), cv2.MORPH_OPEN, kernel).astype(bool)
     h, w = fg.shape
     min_px = cfg.min_area * h * w
     comps: list[Component] = []

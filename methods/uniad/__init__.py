@@ -110,12 +110,17 @@ class UniAD(Method):
         t = self.teachers(images)
         out = {"stem": t.stem, "struct": t.structural, "deep": t.deep, "gains": gains}
         if "palette" in self.stats:
-            palette = comp.Palette.from_array(self.stats["palette"].cpu().numpy())
+            palette = self._palette()
             segmenter = comp.segmenter_from_array(self.stats["segmenter"].cpu().numpy())
             labels = [comp.segment(img, palette, segmenter, c.seg_size, c.min_blob) for img in images]
             out["labels"] = labels
             out["desc"] = torch.from_numpy(np.stack([comp.describe(l, palette.n_labels, c.min_blob) for l in labels]))
         return out
+
+    def _palette(self) -> comp.Palette:
+        shape = self.stats.get("palette_shape")
+        return comp.Palette.from_array(self.stats["palette"].cpu().numpy(),
+                                       None if shape is None else shape.cpu().numpy())
 
     def _standardise(self, raw: dict[str, Any]) -> dict[str, Any]:
         s = self.stats
@@ -147,6 +152,8 @@ class UniAD(Method):
         palette = comp.fit_palette(fit_imgs, segmenter, c.n_colours, c.seg_size, c.seed, c.min_blob)
         self.stats = {"palette": torch.from_numpy(palette.to_array()),
                       "segmenter": torch.from_numpy(comp.segmenter_to_array(segmenter))}
+        if palette.shapes is not None:
+            self.stats["palette_shape"] = torch.from_numpy(palette.shape_array())
         if c.auto_exposure:
             self.stats["exposure"] = torch.tensor([exposure.reference], dtype=torch.float32)
         progress(0.05, "palette")
@@ -160,6 +167,7 @@ class UniAD(Method):
         self.stats["deep_mean"], self.stats["deep_std"] = channel_stats(fit_raw["deep"])
         self.stats["typical"] = torch.from_numpy(typical_sizes(descs.numpy()).astype(np.float32))
         names = comp.cluster_names(palette)
+        progress(0.2, f"component types by {palette.space}: {', '.join(names[:-1])}")
         feat_s = time.perf_counter() - t0
 
         # Student: one trunk, two branches, trained on cached teacher outputs only.
@@ -173,7 +181,7 @@ class UniAD(Method):
         # Held-out normals: rules, map and score normalisation.
         val_raw = self._batched(val_imgs, progress, 0.85, 0.95)
         rules = mine_rules(descs.numpy(), val_raw["desc"].numpy(), names, self.stats["typical"].numpy())
-        self.meta = {"cluster_names": names, "rules": rules_to_json(rules), "n_fit": len(fit_idx), "n_val": int(n_val)}
+        self.meta = {"cluster_names": names, "type_space": palette.space, "rules": rules_to_json(rules), "n_fit": len(fit_idx), "n_val": int(n_val)}
         self._text = None
         raw_scores = self._raw_scores(val_raw, norms=None)
         self.meta["norms"] = {
@@ -250,7 +258,7 @@ class UniAD(Method):
         std = self._standardise(raw)
         out_s = self.student(std["stem"])
         struct, deep, desc_err = discrepancy_maps(out_s, std["struct"], std["deep"], std["desc"], grid)
-        k = comp.Palette.from_array(self.stats["palette"].cpu().numpy()).n_labels
+        k = self._palette().n_labels
         per_cluster = (out_s[2] - std["desc"]).view(-1, k, comp.N_FEATURES).pow(2).mean(2)  # (B, K)
         per_cluster = torch.cat([per_cluster, torch.zeros_like(per_cluster[:, :1])], 1)  # label -1 (background) → 0
         memory = nearest_cell_distances(std["deep"], self.stats["deep_bank"])  # (B, h_d, w_d)

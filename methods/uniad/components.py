@@ -43,6 +43,35 @@ def fit_segmenter(images: list[np.ndarray]) -> seg.SegmenterConfig:
     return seg.learn_segmenter(images)
 
 
+# Shape coordinates of a part, scaled so that a circle, a triangle and a square (extent 0.79, 0.5, 1.0)
+# or a bolt and a nut (elongation 3 and 1) lie as far apart as clearly different colours do.
+SHAPE_SCALE = np.array([40.0, 40.0, 40.0, 20.0], np.float32)  # extent, solidity, roundness, log elongation
+# Which coordinates a palette's types are told apart by: colour, colour and shape, or shape alone.
+TYPE_SPACES = {"colour": (1.0, 0.0), "colour+shape": (1.0, 1.0), "shape": (0.0, 1.0)}
+
+
+def shape_coordinates(mask: np.ndarray) -> np.ndarray:
+    """Extent, solidity, roundness and log elongation of a part's outline, in palette units (SHAPE_SCALE).
+
+    All come from the outline polygon, not from pixel counts: a part a dozen pixels across has
+    as many pixels on its edge as inside, which pushes a triangle's pixel-count extent from 0.5
+    to 0.8, where a disc's is. Extent (area over the smallest rectangle: square 1, disc 0.79,
+    triangle 0.5) and roundness (area over the disc spanned by the longest chord: disc 1, square
+    0.64, triangle 0.55) together keep the three apart when corners are rounded.
+    """
+    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    outer = max(contours, key=cv2.contourArea)
+    area = max(cv2.contourArea(outer), 1.0)
+    hull = max(cv2.contourArea(cv2.convexHull(outer)), 1.0)
+    (_, _), (rw, rh), _ = cv2.minAreaRect(outer)
+    length, width = max(rw, rh, 1.0), max(min(rw, rh), 1.0)
+    extent, solidity = min(1.0, area / (length * width)), min(1.0, area / hull)
+    pts = cv2.convexHull(outer).reshape(-1, 2).astype(np.float32)
+    chord = float(np.sqrt(((pts[:, None] - pts[None]) ** 2).sum(-1).max())) if len(pts) > 1 else 1.0
+    roundness = min(1.0, area / (np.pi / 4 * max(chord, 1.0) ** 2))
+    return np.array([extent, solidity, roundness, np.log(length / width)], np.float32) * SHAPE_SCALE
+
+
 def palette_colour(lab: np.ndarray) -> np.ndarray:
     """Normalised Lab (table ≈ L 92) → the palette's colour space, where lightness counts 0.3 / 1.7.
 
@@ -53,28 +82,52 @@ def palette_colour(lab: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Palette:
-    """Component types: colour centres of the normals' parts."""
+    """Component types: centres of the normals' parts in colour and shape, and how much each counts."""
 
     centres: np.ndarray  # (K, 3) palette colour of a part's mean colour
     unknown_threshold: float  # distance to the nearest centre beyond which a part is an unseen type
+    shapes: np.ndarray | None = None  # (K, 4) shape coordinates (SHAPE_SCALE units); None: colour only
+    weights: tuple[float, float] = (1.0, 0.0)  # colour, shape (one of TYPE_SPACES)
 
     @property
     def n_labels(self) -> int:
         """Component types 0..K-1, then 'unfamiliar colour' (K); background is -1."""
         return len(self.centres) + 1
 
+    @property
+    def space(self) -> str:
+        return next((k for k, w in TYPE_SPACES.items() if w == tuple(self.weights)), "colour")
+
     def to_array(self) -> np.ndarray:
         return np.concatenate([self.centres.ravel(), [self.unknown_threshold]]).astype(np.float32)
 
-    @classmethod
-    def from_array(cls, a: np.ndarray) -> "Palette":
-        return cls(a[:-1].reshape(-1, 3).astype(np.float32), float(a[-1]))
+    def shape_array(self) -> np.ndarray:
+        """Shape centres and weights as one vector (empty for a colour-only palette)."""
+        if self.shapes is None:
+            return np.zeros(0, np.float32)
+        return np.concatenate([np.asarray(self.weights, np.float32), self.shapes.ravel()]).astype(np.float32)
 
-    def classify(self, colours: np.ndarray) -> np.ndarray:
-        """(n, 3) blob colours → (n,) type index, K for a colour far from every centre."""
+    @classmethod
+    def from_array(cls, a: np.ndarray, shape: np.ndarray | None = None) -> "Palette":
+        centres = a[:-1].reshape(-1, 3).astype(np.float32)
+        if shape is None or len(shape) == 0:
+            return cls(centres, float(a[-1]))
+        return cls(centres, float(a[-1]), np.asarray(shape[2:], np.float32).reshape(len(centres), -1),
+                   (float(shape[0]), float(shape[1])))
+
+    def _points(self, colours: np.ndarray, shapes: np.ndarray | None) -> np.ndarray:
+        wc, ws = self.weights
+        if ws == 0 or shapes is None:
+            return colours * wc
+        return np.concatenate([colours * wc, shapes * ws], 1)
+
+    def classify(self, colours: np.ndarray, shapes: np.ndarray | None = None) -> np.ndarray:
+        """(n, 3) blob colours (and (n, 4) shape coordinates) → (n,) type index, K for a part far from every centre."""
         if len(colours) == 0:
             return np.zeros(0, np.int64)
-        d = np.sqrt(((colours[:, None] - self.centres[None]) ** 2).sum(-1))  # (n, K)
+        pts = self._points(colours, shapes)
+        ref = self._points(self.centres, self.shapes)
+        d = np.sqrt(((pts[:, None] - ref[None]) ** 2).sum(-1))  # (n, K)
         types = d.argmin(1)
         types[d.min(1) > self.unknown_threshold] = len(self.centres)
         return types
@@ -88,6 +141,7 @@ class Blobs:
     areas: np.ndarray  # (n,) pixels
     centres: np.ndarray  # (n, 2) x, y in [0, 1]
     colours: np.ndarray  # (n, 3) palette colour
+    shapes: np.ndarray  # (n, 4) shape coordinates
 
 
 def find_parts(image: np.ndarray, size: int, cfg: seg.SegmenterConfig) -> list[seg.Component]:
@@ -104,6 +158,10 @@ def find_parts(image: np.ndarray, size: int, cfg: seg.SegmenterConfig) -> list[s
     lab = seg.to_lab(seg.denoise(seg.normalise_illumination(small)))
     radius = max(1, round(cfg.open_radius * size / seg.WORK_SIZE))
     fg = seg.foreground_mask(lab, cfg.background_threshold, cfg.object_colours, radius)
+    if cfg.drop_border:
+        fg = seg.strip_border_strands(fg, lab, seg.STRAND_THRESHOLD, cfg.object_colours)
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+        fg = cv2.morphologyEx(fg.astype(np.uint8), cv2.MORPH_OPEN, kernel).astype(bool)
     min_px = cfg.min_area * size * size
     n, cc, stats, _ = cv2.connectedComponentsWithStats(fg.astype(np.uint8), connectivity=8)
     parts: list[seg.Component] = []
@@ -129,20 +187,34 @@ def find_blobs(image: np.ndarray, size: int, cfg: seg.SegmenterConfig, min_blob:
     areas = np.array([p.mask.sum() for p in parts], np.float32)
     centres = np.array([(p.cx, p.cy) for p in parts], np.float32).reshape(-1, 2)
     colours = np.array([palette_colour(p.colour) for p in parts], np.float32).reshape(-1, 3)
-    return Blobs(ids, areas, centres, colours)
+    shapes = np.array([shape_coordinates(p.mask) for p in parts], np.float32).reshape(-1, len(SHAPE_SCALE))
+    return Blobs(ids, areas, centres, colours, shapes)
 
 
-def _kmeans_palette(colours: np.ndarray, k: int, seed: int) -> Palette:
+def _kmeans_palette(colours: np.ndarray, shapes: np.ndarray, k: int, seed: int,
+                    space: str = "colour") -> Palette | None:
     from sklearn.cluster import KMeans
 
-    centres = KMeans(n_clusters=k, n_init=4, random_state=seed).fit(colours).cluster_centers_.astype(np.float32)
-    nearest = np.sqrt(((colours[:, None] - centres[None]) ** 2).sum(-1).min(1))
-    return Palette(centres, float(max(np.quantile(nearest, 0.99) * 1.5, 4.0)))
+    weights = TYPE_SPACES[space]
+    probe = Palette(np.zeros((0, 3), np.float32), 0.0, None if weights[1] == 0 else np.zeros((0, 4), np.float32),
+                    weights)
+    pts = probe._points(colours, shapes)
+    assign = KMeans(n_clusters=k, n_init=4, random_state=seed).fit(pts).labels_
+    if len(np.unique(assign)) < k:  # fewer distinct parts than types
+        return None
+    centres = np.stack([colours[assign == j].mean(0) for j in range(k)]).astype(np.float32)
+    shape_centres = np.stack([shapes[assign == j].mean(0) for j in range(k)]).astype(np.float32)
+    palette = Palette(centres, 0.0, None if weights[1] == 0 else shape_centres, weights)
+    ref = palette._points(palette.centres, palette.shapes)
+    nearest = np.sqrt(((pts[:, None] - ref[None]) ** 2).sum(-1).min(1))
+    palette.unknown_threshold = float(max(np.quantile(nearest, 0.99) * 1.5, 4.0))
+    return palette
 
 
 def stable_counts(palette: Palette, per_image: list[Blobs], min_freq: float = 0.9) -> int:
     """How many types have the same non-zero count on ≥ min_freq of the images."""
-    counts = np.stack([np.bincount(palette.classify(b.colours), minlength=palette.n_labels)[:-1] for b in per_image])
+    counts = np.stack([np.bincount(palette.classify(b.colours, b.shapes), minlength=palette.n_labels)[:-1]
+                       for b in per_image])
     stable = 0
     for col in counts.T:
         values, freq = np.unique(col, return_counts=True)
@@ -151,24 +223,32 @@ def stable_counts(palette: Palette, per_image: list[Blobs], min_freq: float = 0.
 
 
 def fit_palette(images: list[np.ndarray], segmenter: seg.SegmenterConfig, max_k: int, size: int, seed: int,
-                min_blob: int) -> Palette:
-    """Component types from the normals' blob colours (k-means), K chosen by count stability.
+                min_blob: int, spaces: tuple[str, ...] = tuple(TYPE_SPACES)) -> Palette:
+    """Component types from the normals' parts (k-means), space and K chosen by count stability.
 
-    For K = 1..max_k the K whose types have the most stable non-zero counts over the normals
-    wins (ties go to the smaller K): too few types merge different parts, too many split one
-    part's colour variation into types whose counts flicker. Uses normals only.
+    For each type space (colour, colour and shape, shape alone) and K = 1..max_k, the palette
+    whose types have the most stable non-zero counts over the normals wins; ties go to colour
+    first, then to the smaller K. Too few types merge different parts, too many split one
+    part's variation into types whose counts flicker; shape decides where the parts' colours
+    say nothing (blocks of random colours that must be two circles, two triangles, two squares;
+    bolts, washers and nuts of one metal). Uses normals only.
     """
     per_image = [find_blobs(img, size, segmenter, min_blob) for img in images]
     colours = np.concatenate([b.colours for b in per_image]) if per_image else np.zeros((0, 3), np.float32)
     if len(colours) == 0:  # nothing stands out from the background: one type far from everything
         return Palette(np.full((1, 3), 1e3, np.float32), 1e9)
-    distinct = len(np.unique(colours.round(2), axis=0))
+    shapes = np.concatenate([b.shapes for b in per_image])
     best, best_score = None, -1
-    for k in range(1, min(max_k, distinct) + 1):
-        palette = _kmeans_palette(colours, k, seed)
-        score = stable_counts(palette, per_image)
-        if score > best_score:
-            best, best_score = palette, score
+    for space in spaces:
+        wc, ws = TYPE_SPACES[space]
+        distinct = len(np.unique(np.concatenate([colours * wc, shapes * ws], 1).round(2), axis=0))
+        for k in range(1, min(max_k, distinct) + 1):
+            palette = _kmeans_palette(colours, shapes, k, seed, space)
+            if palette is None:
+                continue
+            score = stable_counts(palette, per_image)
+            if score > best_score:
+                best, best_score = palette, score
     assert best is not None
     return best
 
@@ -177,7 +257,7 @@ def segment(image: np.ndarray, palette: Palette, segmenter: seg.SegmenterConfig,
             min_blob: int) -> np.ndarray:
     """(size, size) int32 type map: -1 background or holder, 0..K-1 a known type, K an unfamiliar colour."""
     b = find_blobs(image, size, segmenter, min_blob)
-    types = np.append(palette.classify(b.colours), -1).astype(np.int32)  # index -1 → background
+    types = np.append(palette.classify(b.colours, b.shapes), -1).astype(np.int32)  # index -1 → background
     return types[b.ids]
 
 
@@ -212,7 +292,8 @@ _COLOURS = {
 
 
 def cluster_names(palette: Palette) -> list[str]:
-    """A colour name per type from its centre (palette colour space, read as if on a light-grey table).
+    """A colour name per type from its centre (palette colour space, read as if on a light-grey table),
+    with a shape word when the palette tells types apart by shape.
 
     Repeated names get 'dark'/'light' (or 'mid-n') by lightness.
 
@@ -221,6 +302,11 @@ def cluster_names(palette: Palette) -> list[str]:
     lab = palette.centres.astype(np.float64).copy()
     lab[:, 0] = np.clip(lab[:, 0] / 0.3 * 1.7, 0, 100)  # undo the L weight; the balanced table (50) was about 85
     names = [_lab_name(x) for x in lab]
+    if palette.shapes is not None:  # types told apart by shape: "round", or "red round" when colour counts too
+        words = [_shape_name(s) for s in palette.shapes]
+        if palette.space != "shape" or len(set(words)) < len(words):
+            words = [f"{c} {w}" for c, w in zip(names, words)]
+        names = words
     out = list(names)
     for name in set(names):
         idx = [i for i, n in enumerate(names) if n == name]
@@ -229,6 +315,17 @@ def cluster_names(palette: Palette) -> list[str]:
             for rank, i in enumerate(idx):
                 out[i] = f"{'dark' if rank == 0 else 'light' if rank == len(idx) - 1 else f'mid-{rank}'} {name}"
     return out + ["unfamiliar-coloured"]
+
+
+def _shape_name(coords: np.ndarray) -> str:
+    extent, solidity, roundness, log_elongation = np.asarray(coords, np.float64) / SHAPE_SCALE
+    if log_elongation > np.log(1.8):
+        return "long"
+    if solidity < 0.8:
+        return "star-shaped"
+    if roundness > 0.8:
+        return "round"
+    return "square" if extent > 0.8 else "triangular"
 
 
 def _lab_name(lab: np.ndarray) -> str:

@@ -188,3 +188,71 @@ def test_text_check_names_the_broken_rule():
     score, broken = checker.check(desc)
     assert score > 0
     assert broken == {"expected": "there are three orange objects", "found": "there are two orange objects"}
+
+
+def _shape_mask(kind: str, size: int = 128, r: int = 7) -> np.ndarray:
+    import cv2
+
+    m = np.zeros((size, size), np.uint8)
+    c = size // 2
+    if kind == "disc":
+        cv2.circle(m, (c, c), r, 1, -1)
+    elif kind == "square":
+        cv2.rectangle(m, (c - r, c - r), (c + r, c + r), 1, -1)
+    elif kind == "triangle":
+        cv2.fillPoly(m, [np.array([(c - r - 2, c + r), (c + r + 2, c + r), (c, c - r - 2)], np.int32)], 1)
+    else:  # a bar three times as long as wide
+        cv2.rectangle(m, (c - 3 * r, c - r), (c + 3 * r, c + r), 1, -1)
+    return m.astype(bool)
+
+
+def test_shape_coordinates_tell_a_disc_a_square_a_triangle_and_a_bar_apart():
+    """Parts a dozen pixels across, as blocks are on the 128² grid: extent and roundness keep the three apart."""
+    coords = {k: comp.shape_coordinates(_shape_mask(k)) / comp.SHAPE_SCALE for k in ("disc", "square", "triangle", "bar")}
+    extent, roundness, elongation = 0, 2, 3
+    assert coords["square"][extent] > coords["disc"][extent] > coords["triangle"][extent] + 0.1
+    assert coords["disc"][roundness] > coords["square"][roundness] + 0.1
+    assert np.exp(coords["bar"][elongation]) == pytest.approx(43 / 15, rel=0.1)
+    assert [comp._shape_name(comp.SHAPE_SCALE * coords[k]) for k in ("disc", "square", "triangle", "bar")] == [
+        "round", "square", "triangular", "long"]
+
+
+def _blocks_scene(rng: np.random.Generator, kinds=("disc", "disc", "square", "square")) -> np.ndarray:
+    """Blocks of random colours on a light table: only their shape says which is which."""
+    import cv2
+
+    img = np.full((128, 128, 3), 205, np.uint8) + rng.integers(0, 4, (128, 128, 1), dtype=np.uint8)
+    for (x, y), kind in zip(((32, 40), (96, 40), (32, 92), (96, 92)), kinds):
+        x, y = x + int(rng.integers(-3, 4)), y + int(rng.integers(-3, 4))
+        colour = tuple(int(v) for v in rng.choice([(200, 40, 40), (40, 70, 190), (40, 150, 60), (230, 190, 40)]))
+        if kind == "disc":
+            cv2.circle(img, (x, y), 10, colour, -1)
+        elif kind == "square":
+            cv2.rectangle(img, (x - 9, y - 9), (x + 9, y + 9), colour, -1)
+        else:
+            cv2.fillPoly(img, [np.array([(x - 11, y + 9), (x + 11, y + 9), (x, y - 11)], np.int32)], colour)
+    return img
+
+
+def test_palette_types_by_shape_when_colour_says_nothing():
+    rng = np.random.default_rng(3)
+    images = [_blocks_scene(rng) for _ in range(10)]
+    segmenter = comp.fit_segmenter(images)
+    palette = comp.fit_palette(images, segmenter, 4, 128, 0, 12)
+    assert palette.space == "shape" and sorted(comp.cluster_names(palette)[:-1]) == ["round", "square"]
+    count = comp.FEATURES.index("count")
+    swapped = _blocks_scene(rng, ("disc", "triangle", "square", "square"))  # a disc became a triangle
+    desc = comp.describe(comp.segment(swapped, palette, segmenter, 128, 12), palette.n_labels, 12)
+    names = comp.cluster_names(palette)
+    assert desc[names.index("round"), count] == 1 and desc[names.index("square"), count] == 2
+    assert desc[-1, count] == 1  # the triangle is a shape no normal had
+    back = comp.Palette.from_array(palette.to_array(), palette.shape_array())
+    assert back.space == "shape"
+    np.testing.assert_allclose(back.shapes, palette.shapes)
+
+
+def test_palette_stays_with_colour_when_colour_is_enough():
+    rng = np.random.default_rng(1)
+    images = [_scene(rng) for _ in range(6)]
+    palette = comp.fit_palette(images, comp.fit_segmenter(images), 3, 128, 0, 12)
+    assert palette.space == "colour" and palette.shapes is None and len(palette.shape_array()) == 0
