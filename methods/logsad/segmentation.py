@@ -151,6 +151,13 @@ def strip_border_strands(fg: np.ndarray, lab: np.ndarray, threshold: float,
     return out
 
 
+def detach_from_cables(fg: np.ndarray, lab: np.ndarray, objects: np.ndarray | None, open_radius: int) -> np.ndarray:
+    """`strip_border_strands`, then the segmenter's opening again, so cable fringes left on an object fall off."""
+    fg = strip_border_strands(fg, lab, STRAND_THRESHOLD, objects)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * open_radius + 1, 2 * open_radius + 1))
+    return cv2.morphologyEx(fg.astype(np.uint8), cv2.MORPH_OPEN, kernel).astype(bool)
+
+
 def _lab_dists(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """(n, 3), (m, 3) Lab → (n, m) distances, lightness counting half."""
     d = a[:, None, :] - b[None, :, :]
@@ -238,9 +245,7 @@ def segment_colour(image: np.ndarray, cfg: SegmenterConfig,
     lab = prepare(image)
     fg = foreground_mask(lab, cfg.background_threshold, cfg.object_colours, cfg.open_radius)
     if cfg.drop_border and strip_strands:
-        fg = strip_border_strands(fg, lab, STRAND_THRESHOLD, cfg.object_colours)
-        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * cfg.open_radius + 1, 2 * cfg.open_radius + 1))
-        fg = cv2.morphologyEx(fg.astype(np.uint8), cv2.MORPH_OPEN, kernel).astype(bool)
+        fg = detach_from_cables(fg, lab, cfg.object_colours, cfg.open_radius)
     h, w = fg.shape
     min_px = cfg.min_area * h * w
     comps: list[Component] = []

@@ -61,15 +61,23 @@ def shape_coordinates(mask: np.ndarray) -> np.ndarray:
     """
     contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     outer = max(contours, key=cv2.contourArea)
+    hull = cv2.convexHull(outer)
     area = max(cv2.contourArea(outer), 1.0)
-    hull = max(cv2.contourArea(cv2.convexHull(outer)), 1.0)
     (_, _), (rw, rh), _ = cv2.minAreaRect(outer)
     length, width = max(rw, rh, 1.0), max(min(rw, rh), 1.0)
-    extent, solidity = min(1.0, area / (length * width)), min(1.0, area / hull)
-    pts = cv2.convexHull(outer).reshape(-1, 2).astype(np.float32)
+    extent, solidity = min(1.0, area / (length * width)), min(1.0, area / max(cv2.contourArea(hull), 1.0))
+    pts = hull.reshape(-1, 2).astype(np.float32)
     chord = float(np.sqrt(((pts[:, None] - pts[None]) ** 2).sum(-1).max())) if len(pts) > 1 else 1.0
     roundness = min(1.0, area / (np.pi / 4 * max(chord, 1.0) ** 2))
     return np.array([extent, solidity, roundness, np.log(length / width)], np.float32) * SHAPE_SCALE
+
+
+def type_points(colours: np.ndarray, shapes: np.ndarray | None, weights: tuple[float, float]) -> np.ndarray:
+    """Parts (or type centres) as points of a type space: weighted colour, then weighted shape."""
+    wc, ws = weights
+    if ws == 0 or shapes is None:
+        return colours * wc
+    return np.concatenate([colours * wc, shapes * ws], 1)
 
 
 def palette_colour(lab: np.ndarray) -> np.ndarray:
@@ -115,18 +123,12 @@ class Palette:
         return cls(centres, float(a[-1]), np.asarray(shape[2:], np.float32).reshape(len(centres), -1),
                    (float(shape[0]), float(shape[1])))
 
-    def _points(self, colours: np.ndarray, shapes: np.ndarray | None) -> np.ndarray:
-        wc, ws = self.weights
-        if ws == 0 or shapes is None:
-            return colours * wc
-        return np.concatenate([colours * wc, shapes * ws], 1)
-
     def classify(self, colours: np.ndarray, shapes: np.ndarray | None = None) -> np.ndarray:
         """(n, 3) blob colours (and (n, 4) shape coordinates) → (n,) type index, K for a part far from every centre."""
         if len(colours) == 0:
             return np.zeros(0, np.int64)
-        pts = self._points(colours, shapes)
-        ref = self._points(self.centres, self.shapes)
+        pts = type_points(colours, shapes, self.weights)
+        ref = type_points(self.centres, self.shapes, self.weights)
         d = np.sqrt(((pts[:, None] - ref[None]) ** 2).sum(-1))  # (n, K)
         types = d.argmin(1)
         types[d.min(1) > self.unknown_threshold] = len(self.centres)
@@ -159,9 +161,7 @@ def find_parts(image: np.ndarray, size: int, cfg: seg.SegmenterConfig) -> list[s
     radius = max(1, round(cfg.open_radius * size / seg.WORK_SIZE))
     fg = seg.foreground_mask(lab, cfg.background_threshold, cfg.object_colours, radius)
     if cfg.drop_border:
-        fg = seg.strip_border_strands(fg, lab, seg.STRAND_THRESHOLD, cfg.object_colours)
-        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-        fg = cv2.morphologyEx(fg.astype(np.uint8), cv2.MORPH_OPEN, kernel).astype(bool)
+        fg = seg.detach_from_cables(fg, lab, cfg.object_colours, radius)
     min_px = cfg.min_area * size * size
     n, cc, stats, _ = cv2.connectedComponentsWithStats(fg.astype(np.uint8), connectivity=8)
     parts: list[seg.Component] = []
@@ -196,16 +196,14 @@ def _kmeans_palette(colours: np.ndarray, shapes: np.ndarray, k: int, seed: int,
     from sklearn.cluster import KMeans
 
     weights = TYPE_SPACES[space]
-    probe = Palette(np.zeros((0, 3), np.float32), 0.0, None if weights[1] == 0 else np.zeros((0, 4), np.float32),
-                    weights)
-    pts = probe._points(colours, shapes)
+    pts = type_points(colours, shapes, weights)
     assign = KMeans(n_clusters=k, n_init=4, random_state=seed).fit(pts).labels_
     if len(np.unique(assign)) < k:  # fewer distinct parts than types
         return None
     centres = np.stack([colours[assign == j].mean(0) for j in range(k)]).astype(np.float32)
     shape_centres = np.stack([shapes[assign == j].mean(0) for j in range(k)]).astype(np.float32)
     palette = Palette(centres, 0.0, None if weights[1] == 0 else shape_centres, weights)
-    ref = palette._points(palette.centres, palette.shapes)
+    ref = type_points(palette.centres, palette.shapes, weights)
     nearest = np.sqrt(((pts[:, None] - ref[None]) ** 2).sum(-1).min(1))
     palette.unknown_threshold = float(max(np.quantile(nearest, 0.99) * 1.5, 4.0))
     return palette
