@@ -29,6 +29,7 @@ from methods.exposure import Exposure, exposure_note
 from methods.uniad import components as comp
 from methods.uniad.model import (
     MapNorm, ScoreNorm, Student, Teachers, channel_stats, discrepancy_maps, nearest_cell_distances,
+    nearest_normal_distances,
 )
 from methods.uniad.text_check import TextChecker, mine_rules, rules_from_json, rules_to_json, typical_sizes
 
@@ -174,6 +175,7 @@ class UniAD(Method):
         t1 = time.perf_counter()
         target = self._standardise(fit_raw)
         self.stats["deep_bank"] = target["deep"].permute(0, 2, 3, 1).reshape(-1, target["deep"].shape[1]).contiguous()
+        self.stats["desc_bank"] = target["desc"].contiguous()
         self.student = self._new_student(target)
         self.loss_history = self._train(target, progress)
         train_s = time.perf_counter() - t1
@@ -196,6 +198,7 @@ class UniAD(Method):
             "deep": vars(ScoreNorm.fit(scores["deep"], floor=0.05)),
             "components": vars(ScoreNorm.fit(scores["components"], floor=0.05)),
             "memory": vars(ScoreNorm.fit(scores["memory"], floor=0.05)),
+            "composition": vars(ScoreNorm.fit(scores["composition"], floor=0.05)),
             "text": vars(ScoreNorm.fit(scores["text"], floor=c.text_floor)),
         }
         self.meta.update(loss_history=self.loss_history, feature_s=round(feat_s, 2), train_s=round(train_s, 2))
@@ -262,10 +265,12 @@ class UniAD(Method):
         per_cluster = (out_s[2] - std["desc"]).view(-1, k, comp.N_FEATURES).pow(2).mean(2)  # (B, K)
         per_cluster = torch.cat([per_cluster, torch.zeros_like(per_cluster[:, :1])], 1)  # label -1 (background) → 0
         memory = nearest_cell_distances(std["deep"], self.stats["deep_bank"])  # (B, h_d, w_d)
+        composition = (nearest_normal_distances(std["desc"], self.stats["desc_bank"])
+                       if "desc_bank" in self.stats else torch.zeros(struct.shape[0]))
         memory = F.interpolate(memory[:, None], size=(grid, grid), mode="bilinear", align_corners=False)[:, 0]
         checker = self._checker() if norms is not None else None
         out: dict[str, list] = {key: [] for key in ("struct_map", "deep_map", "cluster_map", "memory_map", "structural",
-                                                   "deep", "components", "memory", "text", "rule")}
+                                                   "deep", "components", "memory", "composition", "text", "rule")}
         for b in range(struct.shape[0]):
             labels = torch.from_numpy(raw["labels"][b]).long()  # -1 indexes the background's 0
             cmap = per_cluster[b][labels][None, None]  # (1, 1, seg, seg): each pixel gets its cluster's error
@@ -282,6 +287,7 @@ class UniAD(Method):
             out["deep"].append(float(d_map.mean()))
             out["components"].append(float(desc_err[b]))
             out["memory"].append(float(memory[b].max()))
+            out["composition"].append(float(composition[b]))
             if checker is not None:
                 t, rule = checker.check(raw["desc"][b].numpy())
             else:
@@ -307,9 +313,10 @@ class UniAD(Method):
             "logical_deep": sn["deep"](r["deep"][j]),
             "logical_components": sn["components"](r["components"][j]),
             "logical_memory": sn["memory"](r["memory"][j]),
+            "logical_composition": sn["composition"](r["composition"][j]) if "composition" in sn else -math.inf,
             "text": sn["text"](r["text"][j]) if self.config.text_check else -math.inf,
         }
-        logical = max(z["logical_deep"], z["logical_components"], z["logical_memory"])
+        logical = max(z["logical_deep"], z["logical_components"], z["logical_memory"], z["logical_composition"])
         branch = {"structural": z["structural"], "logical": logical, "text": z["text"]}
         top = max(branch, key=branch.get)
         score = fused_score(z.values())

@@ -133,6 +133,16 @@ def nearest_cell_distances(deep: torch.Tensor, bank: torch.Tensor, chunk: int = 
     return best.view(b, h, w)
 
 
+def nearest_normal_distances(desc: torch.Tensor, bank: torch.Tensor) -> torch.Tensor:
+    """(B, D) standardised composition descriptors, (N, D) the fit normals' → (B,) distance to the nearest.
+
+    The student's regression error says how far a composition is from what the student learned
+    to reproduce; this says whether any normal image had it. A normal with an unusual but seen
+    layout (two parts touching, a rarer pose) stays close to its twin among the fit normals.
+    """
+    return torch.cdist(desc, bank).min(1).values
+
+
 @dataclass
 class MapNorm:
     """Maps a raw discrepancy map to units where normal pixels sit below 0 and their 99.5th percentile at 1."""

@@ -6,7 +6,9 @@ import torch
 import methods
 from methods.uniad import components as comp
 from methods.uniad import fused_score
-from methods.uniad.model import MapNorm, ScoreNorm, Student, discrepancy_maps, nearest_cell_distances
+from methods.uniad.model import (
+    MapNorm, ScoreNorm, Student, discrepancy_maps, nearest_cell_distances, nearest_normal_distances,
+)
 from methods.uniad.text_check import Rule, TextChecker
 
 TINY = {"steps": 30, "batch_size": 4, "width": 8, "bottleneck": 8, "image_size": 128, "n_colours": 3}
@@ -51,8 +53,8 @@ def test_prediction_shapes_and_details(fitted, normals):
     img = _scene(np.random.default_rng(5), n_discs=3, size=100)[:, :90]
     pred = fitted.predict([img])[0]
     assert pred.anomaly_map.shape == (100, 90) and pred.anomaly_map.dtype == np.float32
-    assert {"structural", "logical_deep", "logical_components", "logical_memory", "text", "branch",
-            "fired"} <= set(pred.details)
+    assert {"structural", "logical_deep", "logical_components", "logical_memory", "logical_composition", "text",
+            "branch", "fired"} <= set(pred.details)
     assert pred.details["branch"] in ("structural", "logical", "text")
     assert "z =" in pred.explanation
 
@@ -106,6 +108,20 @@ def test_memory_bank_holds_the_fit_normals_cells(fitted):
     assert bank.shape[0] == fitted.meta["n_fit"] * deep_cells
 
 
+def test_nearest_normal_distances_by_hand():
+    """Two descriptors against three normals: (3, 4) is √20 from (1, 0), nearer than 5 from (0, 0); (1, 1) is 1 from (1, 0)."""
+    bank = torch.tensor([[0.0, 0.0], [1.0, 0.0], [10.0, 10.0]])
+    d = nearest_normal_distances(torch.tensor([[3.0, 4.0], [1.0, 1.0]]), bank)
+    assert d.tolist() == pytest.approx([np.hypot(2.0, 4.0), 1.0])
+
+
+def test_composition_bank_holds_the_fit_normals_descriptors(fitted):
+    """One standardised descriptor per normal the student was fitted on, none of the held-out ones."""
+    bank = fitted.stats["desc_bank"]
+    assert bank.shape == (fitted.meta["n_fit"], fitted.student.decode_desc.out_features)
+    assert fitted.meta["scores"]["composition"]["std"] > 0
+
+
 def test_fused_score_adds_positive_evidence():
     """Negative z (below the normals' mean) and a disabled branch (−inf) add nothing; positives add as square roots."""
     assert fused_score([4.0, -1.5, 0.25, float("-inf")]) == pytest.approx(2.5)
@@ -117,7 +133,8 @@ def test_fused_score_adds_positive_evidence():
 def test_score_is_the_fused_sub_scores(fitted, normals):
     pred = fitted.predict([normals[0]])[0]
     subs = [v for k, v in pred.details.items() if k in ("structural", "logical_deep", "logical_components",
-                                                        "logical_memory", "text")]
+                                                        "logical_memory", "logical_composition", "text")]
+    assert len(subs) == 6
     assert pred.score == pytest.approx(fused_score(subs))
 
 
