@@ -135,7 +135,6 @@ class UniAD(Method):
     # --- fit -------------------------------------------------------------------------------
     def _fit(self, images: list[np.ndarray], anomalies: list[AnomalySample], progress: Progress) -> None:
         c = self.config
-        torch.manual_seed(c.seed)
         rng = np.random.default_rng(c.seed)
         order = rng.permutation(len(images))
         n_val = int(round(len(images) * c.val_fraction)) if len(images) >= 5 else 0
@@ -176,6 +175,7 @@ class UniAD(Method):
         target = self._standardise(fit_raw)
         self.stats["deep_bank"] = target["deep"].permute(0, 2, 3, 1).reshape(-1, target["deep"].shape[1]).contiguous()
         self.stats["desc_bank"] = target["desc"].contiguous()
+        torch.manual_seed(c.seed)  # here, not earlier: building a backbone the hub has not cached yet draws from it
         self.student = self._new_student(target)
         self.loss_history = self._train(target, progress)
         train_s = time.perf_counter() - t1

@@ -273,3 +273,18 @@ def test_palette_stays_with_colour_when_colour_is_enough():
     images = [_scene(rng) for _ in range(6)]
     palette = comp.fit_palette(images, comp.fit_segmenter(images), 3, 128, 0, 12)
     assert palette.space == "colour" and palette.shapes is None and len(palette.shape_array()) == 0
+
+
+def test_fit_is_reproducible_whatever_the_process_drew_before(normals):
+    """A run-suite process fits scenario after scenario and only the first fit builds the backbone, which
+    draws from torch's global generator: the student must not depend on that history."""
+    from hub import catalog, embedded
+
+    first = methods.create("uniad", **TINY)
+    first.teachers  # builds the backbone now, outside the fit
+    first.fit(normals)
+    catalog._load_cached.cache_clear()
+    embedded.efficientnet_lite0.cache_clear()  # the next fit builds it again, drawing random initial weights
+    torch.rand(1000)
+    again = methods.create("uniad", **TINY).fit(normals)
+    assert again.loss_history == first.loss_history
