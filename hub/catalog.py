@@ -100,8 +100,14 @@ _loaded: dict[tuple[str, str, str], ModelCard] = {}
 
 @functools.lru_cache(maxsize=None)
 def _load_cached(role: str, tier: str, device: str) -> Any:
+    import torch
+
     model_card = card(role, tier)
-    model = model_card.loader(device)
+    # Building a module draws its initial weights from torch's global generator before the real ones
+    # are loaded; without the fork, a method seeded before its first load would train differently from
+    # the same method seeded after it, depending only on what the process had loaded before.
+    with torch.random.fork_rng(devices=None if str(device).startswith("cuda") else []):
+        model = model_card.loader(device)
     _loaded[(role, tier, device)] = model_card
     return model
 

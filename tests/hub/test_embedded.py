@@ -65,3 +65,17 @@ def test_minilm_ranks_synonyms_closer():
         ["a red screw", "a crimson screw", "three green apples"], normalize_embeddings=True
     )
     assert float(red @ crimson) > float(red @ apples) + 0.2
+
+
+def test_loading_a_model_leaves_torchs_generator_alone():
+    """A method seeds, then loads its backbone: the load must not shift what the seed gives."""
+    import hub
+    from hub import catalog
+
+    catalog._load_cached.cache_clear()
+    embedded.efficientnet_lite0.cache_clear()
+    torch.manual_seed(0)
+    expected = torch.rand(3)
+    torch.manual_seed(0)
+    hub.load("backbone", tier="embedded", device="cpu")
+    assert torch.equal(torch.rand(3), expected)
