@@ -175,7 +175,7 @@ class UniAD(Method):
         target = self._standardise(fit_raw)
         self.stats["deep_bank"] = target["deep"].permute(0, 2, 3, 1).reshape(-1, target["deep"].shape[1]).contiguous()
         self.stats["desc_bank"] = target["desc"].contiguous()
-        torch.manual_seed(c.seed)  # here, not earlier: building a backbone the hub has not cached yet draws from it
+        torch.manual_seed(c.seed)  # right here, so nothing drawn earlier in the fit or the process moves the student
         self.student = self._new_student(target)
         self.loss_history = self._train(target, progress)
         train_s = time.perf_counter() - t1

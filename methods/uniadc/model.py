@@ -373,7 +373,6 @@ class UniADC(Method):
         c = self.config
         assert self.text is not None
         extra = 1 if cache.extra is not None else 0
-        torch.manual_seed(c.seed)  # again: building a backbone the hub had not cached yet drew from it
         self.head = FusionHead([m.shape[1] for m in cache.maps], extra, c.width, self.text.shape[1],
                                c.context).to(self.device)
         opt = torch.optim.AdamW(self.head.parameters(), lr=c.lr, weight_decay=c.weight_decay)
