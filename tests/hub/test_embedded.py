@@ -70,10 +70,9 @@ def test_minilm_ranks_synonyms_closer():
 def test_loading_a_model_leaves_torchs_generator_alone():
     """A method seeds, then loads its backbone: the load must not shift what the seed gives."""
     import hub
-    from hub import catalog
+    from tests.conftest import forget_loaded_models
 
-    catalog._load_cached.cache_clear()
-    embedded.efficientnet_lite0.cache_clear()
+    forget_loaded_models()
     torch.manual_seed(0)
     expected = torch.rand(3)
     torch.manual_seed(0)

@@ -278,13 +278,12 @@ def test_palette_stays_with_colour_when_colour_is_enough():
 def test_fit_is_reproducible_whatever_the_process_drew_before(normals):
     """A run-suite process fits scenario after scenario and only the first fit builds the backbone, which
     draws from torch's global generator: the student must not depend on that history."""
-    from hub import catalog, embedded
+    from tests.conftest import forget_loaded_models
 
     first = methods.create("uniad", **TINY)
     first.teachers  # builds the backbone now, outside the fit
     first.fit(normals)
-    catalog._load_cached.cache_clear()
-    embedded.efficientnet_lite0.cache_clear()  # the next fit builds it again, drawing random initial weights
+    forget_loaded_models()  # the next fit builds the backbone again
     torch.rand(1000)
     again = methods.create("uniad", **TINY).fit(normals)
     assert again.loss_history == first.loss_history

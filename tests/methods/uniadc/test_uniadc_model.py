@@ -70,13 +70,12 @@ def test_same_seed_same_model():
     """Also when only the second fit builds the backbone (which draws from torch's global generator), as
     happens to the first scenario a run-suite process fits."""
     import hub
-    from hub import catalog, embedded
+    from tests.conftest import forget_loaded_models
 
     a = methods.create("uniadc", **SMALL)
     hub.load("backbone", tier=a.tier, device=a.device)
     a.fit(crops(5))
-    catalog._load_cached.cache_clear()
-    embedded.efficientnet_lite0.cache_clear()
+    forget_loaded_models()
     torch.rand(1000)
     b = methods.create("uniadc", **SMALL).fit(crops(5))
     images = crops(2, offset=200)
