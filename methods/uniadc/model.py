@@ -65,13 +65,13 @@ class UniADCConfig:
     vit_bank_layers: tuple[int, ...] = (5, 8)
     normal_distance: bool = True  # feed each pixel's nearest-normal distance to the head
     coreset_ratio: float = 0.05
-    n_per_category: int = 24  # synthetic training images per category (the paper: 16)
+    n_per_category: int = 64  # synthetic training images per category (the paper: 16; 24 overfit by step 125)
     n_candidates: int = 4  # candidates per synthetic image for category-consistency selection
     object_parts: bool = True  # learn the scene's parts from the normals and put defects on them
     val_fraction: float = 0.25  # normals held out to synthesise the checkpoint-selection split
     width: int = 64
-    context: int = 3  # neighbourhood (cells) of the head's second fusion layer; 1: per pixel
-    steps: int = 300
+    context: int = 5  # neighbourhood (cells) of the head's second fusion layer; 1: per pixel
+    steps: int = 600
     batch_size: int = 16
     lr: float = 2e-3
     weight_decay: float = 1e-2
