@@ -138,13 +138,14 @@ def merge_colour_variants(comps: list[Component], labels: np.ndarray, owner: np.
                       t=shape_distance, criterion="distance")
     colourless: set[int] = set()
     next_label = int(labels.max()) + 1
-    for g in np.unique(shapes):
-        idx = np.nonzero(shapes == g)[0]
+
+    def try_merge(idx: np.ndarray) -> bool:
+        nonlocal next_label
         variants = np.unique(labels[idx])
         hues = {colour_name(tuple(np.mean([comps[i].colour for i in idx[labels[idx] == k]], axis=0)))
                 for k in variants}
         if len(hues) < 3:  # two colours are more often one split by shading, or a fixed pair
-            continue
+            return False
         total = np.bincount(owner[idx], minlength=n_images)
         always = [float((np.bincount(owner[idx[labels[idx] == k]], minlength=n_images) > 0).mean()) >= 0.9
                   for k in variants]
@@ -152,6 +153,22 @@ def merge_colour_variants(comps: list[Component], labels: np.ndarray, owner: np.
             labels[idx] = next_label
             colourless.add(next_label)
             next_label += 1
+            return True
+        return False
+
+    for g in np.unique(shapes):
+        try_merge(np.nonzero(shapes == g)[0])
+    # Parts whose outline wanders (a wavy rope) scatter over several shape groups one by one;
+    # the colour clusters' median shapes still agree, so the same test runs on those medians.
+    rest = [k for k in np.unique(labels) if k not in colourless and (labels == k).sum() >= 2]
+    if len(rest) >= 3:
+        medians = np.array([np.median([_shape_vector(comps[i]) for i in np.nonzero(labels == k)[0]], axis=0)
+                            for k in rest])
+        groups = fcluster(linkage(medians, method="average"), t=shape_distance, criterion="distance")
+        for g in np.unique(groups):
+            members = [k for k, gg in zip(rest, groups) if gg == g]
+            if len(members) >= 3:
+                try_merge(np.nonzero(np.isin(labels, members))[0])
     return labels, colourless
 
 

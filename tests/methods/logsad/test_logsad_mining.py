@@ -32,3 +32,23 @@ def test_colours_that_are_always_there_stay_apart():
     interests = cluster_interests(images, MiningConfig())
     assert sorted(i.name for i in interests) == ["blue disc", "green disc", "red disc"]
     assert not any(i.any_colour for i in interests)
+
+
+def rope(colour, rng: np.random.Generator) -> Component:
+    """A wavy rope: its outline's extent and solidity wander from image to image."""
+    return Component(mask=np.zeros((4, 4), bool), colour=np.array(colour, np.float32), area=0.028, length=0.6,
+                     width=0.075, solidity=float(rng.uniform(0.65, 0.9)), extent=float(rng.uniform(0.5, 0.8)),
+                     holes=0, cx=0.5, cy=0.5)
+
+
+def test_one_part_of_a_random_colour_with_a_wandering_outline_is_one_interest():
+    rng = np.random.default_rng(1)
+    names = list(PALETTE)
+    stick = (70.0, 6.0, 25.0)
+    images = [[rope(PALETTE[names[i % 4]], rng),
+               Component(mask=np.zeros((4, 4), bool), colour=np.array(stick, np.float32), area=0.02, length=0.55,
+                         width=0.035, solidity=1.0, extent=0.98, holes=0, cx=0.5, cy=0.2)] for i in range(40)]
+    interests = cluster_interests(images, MiningConfig())
+    ropes = [i for i in interests if i.any_colour]
+    assert len(ropes) == 1 and len(interests) == 2  # the wooden stick keeps its colour
+    assert not next(i for i in interests if not i.any_colour).any_colour
