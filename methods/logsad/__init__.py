@@ -32,6 +32,7 @@ from methods.patchcore.memory_bank import nearest_distances
 
 log = logging.getLogger("methods.logsad")
 DETECTORS = ("patch", "interest", "composition", "rules")
+RULES_FLOOR = 1e-3  # σ of the rules detector when held-out normals break none: one broken rule decides
 
 
 @dataclass
@@ -86,6 +87,7 @@ class LogSAD(Method):
         self.references: list[np.ndarray] = []  # per normal image: (n_i, d) component features
         self.histograms = np.zeros((0, 1), np.float32)  # (N, k + 1)
         self.calibrators: dict[str, Calibrator] = {}
+        self._mirror: Analysis | None = None  # one-shot calibration's stand-in for a second normal
         self.rule_warnings: list[str] = []
         self.exposure: Exposure | None = None
 
@@ -181,6 +183,7 @@ class LogSAD(Method):
     # --- fit -------------------------------------------------------------------------------
     def _fit(self, images: list[np.ndarray], anomalies: list[AnomalySample], progress: Progress) -> None:
         c = self.config
+        self.calibrators, self._mirror = {}, None
         self.exposure = Exposure.fit(images) if c.auto_exposure else None
         if self.exposure is not None:  # a normal far off the others' exposure is seen as a test image would be
             images = [self.exposure(img) for img in images]
@@ -200,6 +203,9 @@ class LogSAD(Method):
             self.rule_file = mine(comps, MiningConfig(), category="")
         self.rule_warnings = self._warn_rules(comps)
         progress(0.5, "calibration")
+        self._calibrate_rules(images, normals)
+        for cs in comps:  # calibration mined on subsets re-labelled the normals' components
+            assign(cs, self.rule_file.interests)
         self._calibrate(images, normals)
         self._memorise(normals)
         progress(1.0, "done")
@@ -232,17 +238,46 @@ class LogSAD(Method):
         k = len(self.rule_file.interests) if self.rule_file else 0
         self.histograms = np.stack([histogram(a.components, k) for a in normals])
 
-    def _calibrate(self, images: list[np.ndarray], normals: list[Analysis]) -> None:
-        """Scores of held-out normals against the others → μ, σ per detector."""
+    def _calibration_pairs(self, images: list[np.ndarray], normals: list[Analysis]) -> list[tuple[list[int], Analysis]]:
+        """(memory indices, held-out normal) pairs: hold-out, leave-one-out, or the mirrored image for one shot."""
         n = len(normals)
         if n == 1:  # nothing to hold out: the mirrored image stands in for a second normal
-            pairs = [([0], self._analyse([np.ascontiguousarray(images[0][:, ::-1])])[0])]
-        elif n < self.config.leave_one_out_below:
-            pairs = [([j for j in range(n) if j != i], normals[i]) for i in range(n)]
-        else:
-            held = max(2, int(round(self.config.holdout * n)))
-            memory = list(range(n - held))
-            pairs = [(memory, normals[i]) for i in range(n - held, n)]
+            if self._mirror is None:
+                self._mirror = self._analyse([np.ascontiguousarray(images[0][:, ::-1])])[0]
+            return [([0], self._mirror)]
+        if n < self.config.leave_one_out_below:
+            return [([j for j in range(n) if j != i], normals[i]) for i in range(n)]
+        held = max(2, int(round(self.config.holdout * n)))
+        memory = list(range(n - held))
+        return [(memory, normals[i]) for i in range(n - held, n)]
+
+    def _calibrate_rules(self, images: list[np.ndarray], normals: list[Analysis]) -> None:
+        """How many rules a held-out normal breaks → μ, σ of the rules detector.
+
+        Mined rules are checked on normals they were not mined from (a given rule file on the
+        held-out normals as it is). From the full set a held-out normal breaks none and a broken
+        rule decides, as Eq. 4 has it; rules mined from four normals break on unseen normals often,
+        and then a broken rule counts as much as it is rarer than on normals.
+        """
+        if "rules" not in self.config.detectors:
+            return
+        broken = []
+        mined: dict[tuple[int, ...], rulefile.RuleFile] = {}
+        for memory, probe in self._calibration_pairs(images, normals):
+            key = tuple(memory)
+            if self.config.rules:
+                rf = self.rule_file
+            elif key not in mined:
+                rf = mined[key] = mine([normals[j].components for j in memory], MiningConfig(), category="")
+            else:
+                rf = mined[key]
+            assign(probe.components, rf.interests)
+            broken.append(sum(not r.holds for r in check_all(rf, probe.components)))
+        self.calibrators["rules"] = Calibrator.fit(broken, RULES_FLOOR)
+
+    def _calibrate(self, images: list[np.ndarray], normals: list[Analysis]) -> None:
+        """Scores of held-out normals against the others → μ, σ per detector."""
+        pairs = self._calibration_pairs(images, normals)
         scores: dict[str, list[float]] = {d: [] for d in ("patch", "interest", "composition")}
         k = len(self.rule_file.interests)
         banks: dict[tuple[int, ...], torch.Tensor] = {}
@@ -256,7 +291,7 @@ class LogSAD(Method):
             hists = np.stack([histogram(normals[j].components, k) for j in memory])
             scores["composition"].append(histogram_distance(histogram(probe.components, k), hists))
         floors = {"patch": 1e-4, "interest": 0.01, "composition": 0.5}
-        self.calibrators = {d: Calibrator.fit(s, floors[d]) for d, s in scores.items()}
+        self.calibrators.update({d: Calibrator.fit(s, floors[d]) for d, s in scores.items()})
 
     @staticmethod
     def _patch_map(a: Analysis, bank: torch.Tensor) -> np.ndarray:
@@ -303,11 +338,13 @@ class LogSAD(Method):
             "interest": match_score(a.comp_feats, self.references)[0],
             "composition": histogram_distance(histogram(a.components, len(rf.interests)), self.histograms),
         }
-        calibrated = {d: float(self.calibrators[d](raw[d])) for d in raw if d in c.detectors}
         results = check_all(rf, a.components) if "rules" in c.detectors else []
         broken = sorted((r for r in results if not r.holds), key=lambda r: -r.excess)
-        if "rules" in c.detectors:
-            calibrated["rules"] = broken[0].score if broken else 0.0
+        calibrated: dict[str, float] = {}
+        if "rules" in c.detectors:  # first, so a tie at the sigmoid's ceiling goes to the detector that explains itself
+            rules_cal = self.calibrators.get("rules", Calibrator(0.0, RULES_FLOOR))
+            calibrated["rules"] = float(rules_cal(len(broken))) if broken else 0.0
+        calibrated.update({d: float(self.calibrators[d](raw[d])) for d in raw if d in c.detectors})
         score, winner = fuse(calibrated)
         amap = self._anomaly_map(a, patch_map, broken, calibrated)
         explanation = self._explain(a, winner, raw, calibrated, broken)
@@ -337,7 +374,7 @@ class LogSAD(Method):
         marks: dict[int, float] = {}
         for r in broken:
             for i in r.offenders:
-                marks[i] = max(marks.get(i, 0.0), r.score)
+                marks[i] = max(marks.get(i, 0.0), calibrated.get("rules", r.score))
         if "interest" in calibrated:
             for i, comp in enumerate(a.components):
                 if comp.interest < 0:

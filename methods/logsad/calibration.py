@@ -40,7 +40,7 @@ class Calibrator:
 
 
 def fuse(scores: dict[str, float]) -> tuple[float, str]:
-    """Image score = the maximum calibrated score; also which detector gave it."""
+    """Image score = the maximum calibrated score; also which detector gave it (the first on a tie)."""
     if not scores:
         raise ValueError("nothing to fuse")
     name = max(scores, key=lambda k: scores[k])

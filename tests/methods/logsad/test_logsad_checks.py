@@ -107,6 +107,7 @@ def test_calibration_is_zscore_then_sigmoid():
 def test_fusion_takes_the_maximum_and_names_it():
     assert fuse({"patch": 0.3, "interest": 0.7, "rules": 0.0}) == (0.7, "interest")
     assert fuse({"patch": 0.99, "rules": 1.0}) == (1.0, "rules")
+    assert fuse({"rules": 0.9, "patch": 0.9}) == (0.9, "rules")  # a tie goes to the first
     with pytest.raises(ValueError):
         fuse({})
 

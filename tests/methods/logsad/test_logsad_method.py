@@ -24,9 +24,11 @@ def test_logical_anomalies_break_rules_and_say_so(fitted, normals):
     missing = fitted.predict(scene(200, discs=2))[0]
     extra = fitted.predict(scene(201, extra="green"))[0]
     assert all(p.details["broken_rules"] == [] for p in good)
-    assert missing.score == 1.0 and missing.details["dominant"] == "rules"
+    # held-out normals broke no rule, so a broken rule decides (Eq. 4)
+    assert fitted.calibrators["rules"].mean == 0.0
+    assert missing.score > 1 - 1e-9 and missing.details["dominant"] == "rules"
     assert "= 2, normal 3" in missing.explanation
-    assert extra.score == 1.0 and "count(unknown) = 1, normal 0" in extra.explanation
+    assert extra.score > 1 - 1e-9 and "count(unknown) = 1, normal 0" in extra.explanation
     assert max(p.score for p in good) < 1.0
     # the offending component is marked in the map
     green = np.all(np.abs(scene(201, extra="green").astype(int) - (40, 170, 60)) < 10, axis=-1)
@@ -42,11 +44,23 @@ def test_structural_anomaly_scores_above_normals(fitted):
 @pytest.mark.parametrize("shots", [1, 2, 4, 8])
 def test_few_shot(shots, normals):
     model = methods.create("logsad", max_coreset=300).fit(normals[:shots])
-    assert set(model.calibrators) == {"patch", "interest", "composition"}
+    assert set(model.calibrators) == {"patch", "interest", "composition", "rules"}
     assert all(np.isfinite(c.mean) and c.std > 0 for c in model.calibrators.values())
     good, missing = model.predict([scene(400), scene(401, discs=1)])
-    assert missing.score >= good.score
-    assert missing.score == 1.0
+    assert missing.score > good.score
+    assert missing.details["dominant"] == "rules"
+
+
+def test_a_rule_that_normals_break_too_does_not_decide(fitted, normals, tmp_path):
+    rf = fitted.rule_file
+    impossible = rulefile.CountRule(interest=rf.interests[0].name, range=(7, 9))
+    path = rulefile.dump(rf.model_copy(update={"rules": [impossible]}), tmp_path / "rules.yaml")
+    model = methods.create("logsad", rules=str(path), max_coreset=300).fit(normals[:6])
+    assert model.calibrators["rules"].mean == 1.0  # every held-out normal broke it
+    pred = model.predict(scene(500))[0]
+    assert len(pred.details["broken_rules"]) == 1
+    assert pred.details["scores"]["rules"] == pytest.approx(0.5)  # as common as on normals: no evidence
+    assert pred.details["dominant"] != "rules" or pred.score == pytest.approx(0.5)
 
 
 def test_image_without_components_is_a_low_confidence_explanation(fitted):
