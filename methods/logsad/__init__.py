@@ -355,6 +355,10 @@ class LogSAD(Method):
             calibrated["rules"] = float(expit(rules_cal.z(len(broken)))) if broken else 0.0
         calibrated.update({d: float(self.calibrators[d](raw[d])) for d in raw if d in c.detectors})
         score, winner = fuse(calibrated)
+        if broken and calibrated.get("rules") == 1.0:
+            # A rule that held-out normals never break decides (Eq. 4). Images that break rules are
+            # then ordered by how many they break and, among equals, by the other detectors.
+            score = len(broken) + max((v for k, v in calibrated.items() if k != "rules"), default=0.0)
         amap = self._anomaly_map(a, patch_map, broken, calibrated)
         explanation = self._explain(a, winner, raw, calibrated, broken)
         if a.exposure_gain != 1.0:
