@@ -209,8 +209,6 @@ class LogSAD(Method):
         self.rule_warnings = self._warn_rules(comps)
         progress(0.5, "calibration")
         self._calibrate_rules(images, normals)
-        for cs in comps:  # calibration mined on subsets re-labelled the normals' components
-            assign(cs, self.rule_file.interests)
         self._calibrate(images, normals)
         self._memorise(normals)
         progress(1.0, "done")
@@ -270,17 +268,13 @@ class LogSAD(Method):
             self.calibrators["rules"] = Calibrator(0.0, RULES_FLOOR)
             return
         broken = []
-        mined: dict[tuple[int, ...], rulefile.RuleFile] = {}
-        for memory, probe in self._calibration_pairs(images, normals):
-            key = tuple(memory)
-            if self.config.rules:
-                rf = self.rule_file
-            elif key not in mined:
-                rf = mined[key] = mine([normals[j].components for j in memory], MiningConfig(), category="")
-            else:
-                rf = mined[key]
+        for memory, probe in self._calibration_pairs(images, normals):  # leave-one-out: a split per probe
+            rf = (self.rule_file if self.config.rules else
+                  mine([normals[j].components for j in memory], MiningConfig(), category=""))
             assign(probe.components, rf.interests)
             broken.append(sum(not r.holds for r in check_all(rf, probe.components)))
+        for a in normals:  # mining on the splits re-labelled the normals' components
+            assign(a.components, self.rule_file.interests)
         self.calibrators["rules"] = Calibrator.fit(broken, RULES_FLOOR)
 
     def _calibrate(self, images: list[np.ndarray], normals: list[Analysis]) -> None:
