@@ -381,7 +381,7 @@ class LogSAD(Method):
         marks: dict[int, float] = {}
         for r in broken:
             for i in r.offenders:
-                marks[i] = max(marks.get(i, 0.0), calibrated.get("rules", r.score))
+                marks[i] = max(marks.get(i, 0.0), calibrated["rules"])
         if "interest" in calibrated:
             for i, comp in enumerate(a.components):
                 if comp.interest < 0:

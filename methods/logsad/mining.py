@@ -139,13 +139,13 @@ def merge_colour_variants(comps: list[Component], labels: np.ndarray, owner: np.
     colourless: set[int] = set()
     next_label = int(labels.max()) + 1
 
-    def try_merge(idx: np.ndarray) -> bool:
+    def try_merge(idx: np.ndarray) -> None:
         nonlocal next_label
         variants = np.unique(labels[idx])
         hues = {colour_name(tuple(np.mean([comps[i].colour for i in idx[labels[idx] == k]], axis=0)))
                 for k in variants}
         if len(hues) < 3:  # two colours are more often one split by shading, or a fixed pair
-            return False
+            return
         total = np.bincount(owner[idx], minlength=n_images)
         always = [float((np.bincount(owner[idx[labels[idx] == k]], minlength=n_images) > 0).mean()) >= 0.9
                   for k in variants]
@@ -153,8 +153,6 @@ def merge_colour_variants(comps: list[Component], labels: np.ndarray, owner: np.
             labels[idx] = next_label
             colourless.add(next_label)
             next_label += 1
-            return True
-        return False
 
     for g in np.unique(shapes):
         try_merge(np.nonzero(shapes == g)[0])
