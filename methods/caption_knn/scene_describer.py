@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from typing import Any
+import re
+from typing import Any, Callable
 
 import cv2
 import numpy as np
@@ -233,6 +234,18 @@ class DescriberState:
     colourless: list[str]
 
 
+def stability_key(view: str) -> Callable[[str], Any]:
+    """What must repeat across the normals for `fit` to keep a view.
+
+    Lengths and label text widths by themselves: a rope of one of four colours as long as the
+    stick, next to a label, reads `1.0, 1.0, 0.3` whatever its colour, so its lengths are kept
+    although the named lines take many values. Regions and order: the whole text.
+    """
+    if view in ("lengths", "labels"):
+        return lambda text: tuple(sorted(re.findall(r"\d+(?:\.\d+)?", text)))
+    return lambda text: text
+
+
 class SceneDescriber:
     """`fit(normal_images)` learns shapes, layout and stable views; `describe(image, prompt)` writes the caption."""
 
@@ -323,7 +336,8 @@ class SceneDescriber:
         else:  # keep views that take at most three values in most normals (a stable arrangement)
             n = len(scenes)
             self.views = ["count"] + [v for v in VIEWS[1:]
-                                      if sum(k for _, k in Counter(captions[v]).most_common(3)) >= 0.7 * n]
+                                      if sum(k for _, k in Counter(map(stability_key(v), captions[v])).most_common(3))
+                                      >= 0.7 * n]
         return [self.caption(self._annotate(s)) for s in scenes]
 
     def _stable_layout(self, scenes: list[list[ObjectInfo]], full: Layout) -> Layout:

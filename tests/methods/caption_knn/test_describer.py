@@ -6,6 +6,7 @@ from leaderboard.suites.conditions import apply_condition
 from methods.caption_knn.colour_names import name_colour, to_lab
 from methods.caption_knn.scene_describer import (
     NO_OBJECTS, SHAPE_FEATURES, Layout, ObjectInfo, SceneDescriber, ShapeModel, axis_clusters, relative_length,
+    stability_key,
 )
 
 from .scenes import bin_scene, scene, table
@@ -186,3 +187,18 @@ def test_a_cable_stuck_to_an_object_is_cut_off(disc_describer):
     untrimmed = [disc_describer.shapes.name(o.features) for o in disc_describer.objects(stuck)]
     assert sorted(untrimmed) == ["round", "round", "unfamiliar-strand"]  # the disc and the cable as one
     assert disc_describer.describe(stuck) == expected
+
+
+def test_views_are_kept_when_their_lengths_repeat_whatever_the_colours():
+    """Two long bars whose colours vary and a short one: the named lines differ, the lengths do not."""
+    colours = ("red", "blue", "green", "orange")
+    normals = [scene(s, objects=(("bar", colours[s % 4], 0.55), ("bar", colours[(s // 4) % 2], 0.55),
+                                 ("bar", "blue", 0.3)))[0] for s in range(12)]
+    d = SceneDescriber()
+    d.fit(normals)
+    assert "lengths" in d.views
+    lengths = stability_key("lengths")
+    assert lengths("lengths: red bar 1.0, blue bar 0.6.") == lengths("lengths: blue bar 0.6, green bar 1.0.")
+    assert lengths("lengths: red bar 1.0, blue bar 0.6.") != lengths("lengths: red bar 1.0, blue bar 0.3.")
+    assert stability_key("order")("left to right: red bar, blue bar.") != \
+        stability_key("order")("left to right: blue bar, red bar.")
