@@ -35,7 +35,7 @@ class CaptionKNNConfig:
     prompt: str = "auto"  # prompts/<name>.txt or a path; "auto" learns the caption views from the normals
     captioner: str = "auto"  # auto (scene on embedded, vlm on full) | scene | vlm
     embedding: str = "lines"  # lines: each caption line in its own slot | caption: the whole caption at once
-    epochs: int = 4
+    epochs: int = 8
     batch_size: int = 16
     lr: float = 5e-5
     weight_decay: float = 1e-5
