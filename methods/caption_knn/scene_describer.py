@@ -9,9 +9,9 @@ across the normals, so that a scene whose arrangement is random is not described
 """
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-import re
 from typing import Any, Callable
 
 import cv2
