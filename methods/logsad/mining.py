@@ -300,8 +300,10 @@ def mine_rules(per_image: list[list[Component]], interests: list[Interest], cfg:
                 if present[with_a, b].mean() >= cfg.agreement:
                     pairings.append(PairingRule(if_present=names[a], then=names[b], property="present"))
             if interests[b].area > 2 * interests[a].area and (present[:, a] & present[:, b]).mean() >= 0.5:
+                # judged on every image that shows the first, as the check is: a holder that is
+                # missing (or was taken for another interest) breaks it
                 holds = [all(any(_inside(c, h) for h in comps if h.interest == b) for c in comps if c.interest == a)
-                         for comps, p in zip(per_image, present[:, a] & present[:, b]) if p]
+                         for comps, p in zip(per_image, present[:, a]) if p]
                 if holds and np.mean(holds) >= cfg.agreement:
                     pairings.append(PairingRule(if_present=names[a], then=names[b], property="inside"))
     rules.extend(pairings[: cfg.max_pairing_rules])

@@ -52,3 +52,32 @@ def test_one_part_of_a_random_colour_with_a_wandering_outline_is_one_interest():
     ropes = [i for i in interests if i.any_colour]
     assert len(ropes) == 1 and len(interests) == 2  # the wooden stick keeps its colour
     assert not next(i for i in interests if not i.any_colour).any_colour
+
+
+def test_containment_is_mined_only_where_it_holds_on_every_normal_that_shows_the_part():
+    """A disc lies in a tray in every normal, but half the normals show no tray (it went undetected):
+    'disc inside tray' would break on those very normals, so it is not proposed; every mined rule holds."""
+    from methods.logsad.composition import check_all
+    from methods.logsad.mining import mine_rules
+    from methods.logsad.rules import PairingRule
+
+    def tray() -> Component:
+        mask = np.zeros((16, 16), bool)
+        mask[2:14, 2:14] = True
+        return Component(mask=mask, colour=np.array((60.0, 0.0, 0.0), np.float32), area=0.56, length=0.75,
+                         width=0.75, solidity=1.0, extent=1.0, holes=0, cx=0.5, cy=0.5)
+
+    def disc() -> Component:
+        return Component(mask=np.zeros((16, 16), bool), colour=np.array(PALETTE["red"], np.float32), area=0.012,
+                         length=0.11, width=0.11, solidity=1.0, extent=0.79, holes=0, cx=0.5, cy=0.5)
+
+    def kinds(images):
+        interests = cluster_interests(images, MiningConfig())
+        for comps in images:
+            assign(comps, interests)
+        rf = mine_rules(images, interests, MiningConfig())
+        assert all(r.holds for comps in images for r in check_all(rf, comps))
+        return [r.property for r in rf.rules if isinstance(r, PairingRule)]
+
+    assert "inside" in kinds([[disc(), tray()] for _ in range(20)])
+    assert "inside" not in kinds([[disc(), tray()] if i % 2 else [disc()] for i in range(20)])
