@@ -5,8 +5,7 @@ The embedded segmenter needs no model. It white-balances each image on its own b
 models the background as the colours of that border, so a cable or mesh background
 stays background, and splits large parts (bins, dishes) from what lies in them.
 Components that touch the border are dropped when no normal component does, as cables
-enter from it. Where colour alone misses the objects (cutlery and plates as grey or white as
-the table, metal parts in bins), closed outlines found by the lightness gradient add to it.
+enter from it.
 """
 from __future__ import annotations
 
@@ -202,36 +201,6 @@ def describe(mask: np.ndarray, lab: np.ndarray) -> Component | None:
     )
 
 
-def outline_mask(lab: np.ndarray) -> np.ndarray:
-    """Pixels on an object's outline: lightness gradient above four times the border's typical one.
-
-    Shading and shadow draw an outline round a spoon even where its grey matches the table.
-    The gradient is in L units per pixel; the border's median sets the noise floor, so grain,
-    low light and a textured table raise the threshold with it. Gaps of a pixel or two closed.
-    """
-    L = np.ascontiguousarray(lab[..., 0])
-    g = np.hypot(cv2.Scharr(L, cv2.CV_32F, 1, 0), cv2.Scharr(L, cv2.CV_32F, 0, 1)) / 16.0
-    floor = float(np.median(g[border_band(*L.shape)]))
-    edge = (g > max(3.0, 4.0 * floor)).astype(np.uint8)
-    return cv2.morphologyEx(edge, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))).astype(bool)
-
-
-def outlined_parts(edge: np.ndarray, within: np.ndarray | None = None, max_area: float | None = None) -> np.ndarray:
-    """Each connected outline filled, thin strokes opened away; inside `within` only and below `max_area` pixels."""
-    if within is not None:
-        edge = edge & within
-    n, cc, stats, _ = cv2.connectedComponentsWithStats(edge.astype(np.uint8), connectivity=8)
-    out = np.zeros(edge.shape, bool)
-    for i in range(1, n):
-        x, y, w, h = stats[i, :4]
-        part = fill_holes(cc[y:y + h, x:x + w] == i)
-        if max_area is None or part.sum() <= max_area:
-            out[y:y + h, x:x + w] |= part
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
-    out = cv2.morphologyEx(out.astype(np.uint8), cv2.MORPH_OPEN, kernel).astype(bool)
-    return out & within if within is not None else out
-
-
 def fill_holes(mask: np.ndarray) -> np.ndarray:
     m = mask.astype(np.uint8)
     h, w = m.shape
@@ -250,7 +219,6 @@ class SegmenterConfig:
     drop_border: bool = True  # learned: True when no normal component touches the border
     open_radius: int = 1  # learned: thinner than the thinnest normal object, so cables are opened away
     object_colours: np.ndarray | None = None  # learned: (n, 3) Lab colours of normal components
-    outlines: bool = False  # learned: closed lightness outlines are foreground too (the normals agree better)
 
 
 def denoise(rgb01: np.ndarray) -> np.ndarray:
@@ -276,9 +244,6 @@ def segment_colour(image: np.ndarray, cfg: SegmenterConfig,
     """
     lab = prepare(image)
     fg = foreground_mask(lab, cfg.background_threshold, cfg.object_colours, cfg.open_radius)
-    edge = outline_mask(lab) if cfg.outlines else None
-    if edge is not None:
-        fg |= outlined_parts(edge)
     if cfg.drop_border and strip_strands:
         fg = detach_from_cables(fg, lab, cfg.object_colours, cfg.open_radius)
     h, w = fg.shape
@@ -290,7 +255,7 @@ def segment_colour(image: np.ndarray, cfg: SegmenterConfig,
             continue
         part = cc == i
         if part.sum() >= cfg.container_area * h * w:
-            comps.extend(split_container(part, lab, cfg, min_px, others=fg & ~part, edge=edge))
+            comps.extend(split_container(part, lab, cfg, min_px, others=fg & ~part))
         else:
             comp = describe(part, lab)
             if comp is not None:
@@ -301,22 +266,17 @@ def segment_colour(image: np.ndarray, cfg: SegmenterConfig,
 
 
 def split_container(part: np.ndarray, lab: np.ndarray, cfg: SegmenterConfig, min_px: float,
-                     others: np.ndarray | None = None, edge: np.ndarray | None = None) -> list[Component]:
-    """A container's body and the differently coloured (or, given `edge`, outlined) parts inside it.
+                     others: np.ndarray | None = None) -> list[Component]:
+    """A container's body and the differently coloured parts inside it.
 
     `others` are the foreground pixels of other components: an object lying in a hole of
-    the container is already a component of its own and must not be counted twice. An
-    outline inside the container counts when it encloses less than a quarter of it (its
-    own inner rim encloses nearly all of it).
+    the container is already a component of its own and must not be counted twice.
     """
     pix = lab[part]
     own = np.median(pix, axis=0)
     d = lab - own
     dist = np.sqrt((0.5 * d[..., 0]) ** 2 + d[..., 1] ** 2 + d[..., 2] ** 2)
     content = (dist > cfg.content_threshold) & fill_holes(part)
-    if edge is not None:
-        inner = cv2.erode(fill_holes(part).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
-        content |= outlined_parts(edge, inner, 0.25 * part.sum())
     if others is not None:
         content &= ~others
     content = cv2.morphologyEx(content.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
@@ -356,14 +316,11 @@ def segment_masks(image: np.ndarray, masks: list[np.ndarray],
 
 def learn_segmenter(images: list[np.ndarray], base: SegmenterConfig | None = None,
                     background_thresholds: tuple[float, ...] = (7.0, 10.0, 14.0),
-                    content_thresholds: tuple[float, ...] = (10.0, 15.0, 22.0),
-                    outline_choices: tuple[bool, ...] = (False, True), agreement: float = 0.75) -> SegmenterConfig:
+                    content_thresholds: tuple[float, ...] = (10.0, 15.0, 22.0)) -> SegmenterConfig:
     """Fit the segmenter's settings on normal images alone.
 
     The thresholds are chosen so that the normals agree on how many components they
-    hold (the most frequent count is the most frequent; ties go to the finer split);
-    outlines are added only where colour alone leaves fewer than `agreement` of the probed
-    normals on one count and outlines bring at least that many onto one.
+    hold (the most frequent count is the most frequent; ties go to the finer split).
     Object colours protect objects from a background of the same colour; the opening
     radius is a third of the thinnest normal object; border components are dropped
     unless normal objects touch the border too.
@@ -373,26 +330,19 @@ def learn_segmenter(images: list[np.ndarray], base: SegmenterConfig | None = Non
 
     probe = images[:8]
     base = dataclasses.replace(base or SegmenterConfig(), drop_border=True, object_colours=None, open_radius=1)
-    best: dict[bool, tuple[tuple[float, int], SegmenterConfig]] = {}
-    for outlines in outline_choices:
-        for bt in background_thresholds:
-            for ct in content_thresholds:
-                cfg = dataclasses.replace(base, background_threshold=bt, content_threshold=ct, outlines=outlines)
-                counts = [len(segment_colour(img, cfg)[0]) for img in probe]
-                mode, freq = Counter(counts).most_common(1)[0]
-                key = (freq / len(counts) if mode > 0 else 0.0, mode)
-                if outlines not in best or key > best[outlines][0]:
-                    best[outlines] = (key, cfg)
-    # Outlines only where colour alone leaves the normals disagreeing and outlines make them
-    # agree: they also draw shadows and rims, so where colour works (blocks in bins) it is kept.
-    plain = best.get(False, best.get(True))
-    outlined = best.get(True)
-    use = outlined is not None and plain[0][0] < agreement <= outlined[0][0]
-    best_cfg = outlined[1] if use else plain[1]
-    cfg = dataclasses.replace(best_cfg, drop_border=False)
+    best, best_key = base, (-1.0, -1)
+    for bt in background_thresholds:
+        for ct in content_thresholds:
+            cfg = dataclasses.replace(base, background_threshold=bt, content_threshold=ct)
+            counts = [len(segment_colour(img, cfg)[0]) for img in probe]
+            mode, freq = Counter(counts).most_common(1)[0]
+            key = (freq / len(counts) if mode > 0 else 0.0, mode)
+            if key > best_key:
+                best, best_key = cfg, key
+    cfg = dataclasses.replace(best, drop_border=False)
     comps = [c for img in images for c in segment_colour(img, cfg)[0]]
     if not comps:
-        return best_cfg
+        return best
     touching = np.mean([c.touches_border for c in comps])
     inner = [c for c in comps if not c.touches_border] or comps
     widths = np.array([c.width * WORK_SIZE for c in inner])

@@ -39,10 +39,8 @@ def segmenter_from_array(a: np.ndarray) -> seg.SegmenterConfig:
 
 
 def fit_segmenter(images: list[np.ndarray]) -> seg.SegmenterConfig:
-    """The border-band background model and the holder split, with thresholds learned on normals.
-
-    Colour alone: `find_parts` draws no outlines, so thresholds chosen with them would not fit it."""
-    return seg.learn_segmenter(images, outline_choices=(False,))
+    """The border-band background model and the holder split, with thresholds learned on normals."""
+    return seg.learn_segmenter(images)
 
 
 # Shape coordinates of a part, scaled so that a circle, a triangle and a square (extent 0.79, 0.5, 1.0)

@@ -106,8 +106,7 @@ def learn_parts(normals: list[np.ndarray], probe: int = 12) -> Optional[PartMode
     # A texture fills the frame: the colour estimate calls most of them foreground everywhere.
     if np.mean([estimate_foreground(im).all() for im in probed]) > 0.6:
         return None
-    # colour alone, as measured for the synthesis benchmark (outlines are LogSAD's, measured there)
-    segmenter = learn_segmenter([to_rgb_array(im) for im in probed], outline_choices=(False,))
+    segmenter = learn_segmenter([to_rgb_array(im) for im in probed])
     model = PartModel(segmenter, 0)
     counts = np.array([len(object_parts(im, model)) for im in probed])
     if float((counts > 0).mean()) < MIN_PART_AGREEMENT:

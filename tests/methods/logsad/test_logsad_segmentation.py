@@ -52,26 +52,3 @@ def test_an_object_in_a_bin_is_one_component_not_two():
     blocks = [c for c in comps if c.area < 0.03]
     assert len(blocks) == 1
     assert abs(blocks[0].cx - 64 / 128) < 0.02 and abs(blocks[0].cy - 64 / 128) < 0.02
-
-
-def cutlery(seed: int, size: int = 128) -> np.ndarray:
-    """A plate and two utensils as grey as the table: only their drawn outlines (shading) tell them apart."""
-    rng = np.random.default_rng(seed)
-    img = np.full((size, size, 3), 200, np.uint8)
-    img = np.clip(img.astype(np.int16) + rng.integers(-3, 4, img.shape), 0, 255).astype(np.uint8)
-    dy = int(rng.integers(-6, 7))
-    cv2.circle(img, (64, 64 + dy), 12, (204, 204, 204), -1)
-    cv2.circle(img, (64, 64 + dy), 12, (165, 165, 165), 2)
-    for x in (26, 102):
-        top = 44 + int(rng.integers(-5, 6))
-        cv2.rectangle(img, (x - 4, top), (x + 4, top + 40), (196, 196, 196), -1)
-        cv2.rectangle(img, (x - 4, top), (x + 4, top + 40), (165, 165, 165), 2)
-    return img
-
-
-def test_objects_as_grey_as_the_table_are_found_by_their_outlines(segmenter):
-    normals = [cutlery(s) for s in range(10)]
-    cfg = learn_segmenter(normals)
-    assert cfg.outlines
-    assert [counts(img, cfg) for img in normals] == [3] * len(normals)
-    assert not segmenter.outlines  # coloured discs and bars: colour alone agrees already
