@@ -68,6 +68,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         tier=args.tier,
         condition=args.condition,
         save_maps=args.save_maps,
+        shot_seed=args.shot_seed,
     )
     _write_json(args.out, result)
     print(summarise([result]), file=sys.stderr)
@@ -273,6 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--data", required=True, help="dataset root or category folder")
     s.add_argument("--category", help="category folder under --data (optional if --data is the category)")
     s.add_argument("--shots", type=int, help="fit on the first N sorted train/good images (default: all)")
+    s.add_argument("--shot-seed", type=int, help="with --shots: draw the N images at random with this seed instead")
     s.add_argument("--tier", choices=["auto", "embedded", "full"], help="model tier (default: $ANOMALY_HUB_TIER or auto)")
     s.add_argument("--condition", help="capture condition applied to test images: cable_bg, mesh_bg, blurry, low_light")
     s.add_argument("--save-maps", help="write each test map as float32 TIFF in the official layout under this folder")

@@ -257,6 +257,27 @@ class FitResult:
     n_train: int
     anomaly_shots: int | None = None
     held_out: list[Path] = field(default_factory=list)  # anomalous test images given to fit, left out of the test
+    normals: list[Path] = field(default_factory=list)  # the normal images it was fitted on
+
+
+def pick_shots(train: list[Path], shots: int | None, seed: int | None = None) -> list[Path]:
+    """The normals a few-shot fit sees: the first `shots` sorted ones, or `shots` drawn with `seed`.
+
+    Few-shot results vary with the draw; several seeds and their mean say more than one draw.
+    Asking for more shots than there are normals is an error, not a silent full-set fit.
+    """
+    if shots is None:
+        if seed is not None:
+            raise ValueError("--shot-seed draws --shots images: give --shots too")
+        return list(train)
+    if shots < 1:
+        raise ValueError(f"--shots must be ≥ 1, got {shots}")
+    if shots > len(train):
+        raise ValueError(f"--shots {shots}: only {len(train)} normal training images")
+    if seed is None:
+        return list(train[:shots])
+    picked = np.random.default_rng(seed).choice(len(train), size=shots, replace=False)
+    return [train[i] for i in sorted(picked)]
 
 
 # Evaluation options a config YAML may carry beside the method's keys; evaluate pops them.
@@ -330,14 +351,13 @@ def fit(
     device: str | None = None,
     anomaly_shots: int | None = None,
     split: str | None = None,
+    shot_seed: int | None = None,
 ) -> FitResult:
-    """Fit `method` on the first `shots` sorted normal training images (all by default), and with
+    """Fit `method` on `shots` normal training images (all by default; see `pick_shots`), and with
     `anomaly_shots` on that many anomalies per defect type taken from the test set."""
-    if shots is not None and shots < 1:
-        raise ValueError(f"--shots must be ≥ 1, got {shots}")
     config, anomaly_shots, split = evaluation_options(config, anomaly_shots, split)
     ds = restrict_split(ds, split)
-    train_paths = ds.train[:shots] if shots else ds.train
+    train_paths = pick_shots(ds.train, shots, shot_seed)
     held = anomaly_holdout(ds, anomaly_shots) if anomaly_shots else []
     model = methods.create(method, tier=tier, device=device, **config)
     bar = tqdm(total=100, desc=f"fit {method} on {ds.category}", unit="%", disable=not progress, leave=False)
@@ -352,7 +372,8 @@ def fit(
                                        str(true_defect_type(ds, s))) for s in held]
     model.fit(train_images, anomalies=anomalies, progress=on_progress)
     bar.close()
-    return FitResult(model, time.perf_counter() - t0, len(train_paths), anomaly_shots, [s.path for s in held])
+    return FitResult(model, time.perf_counter() - t0, len(train_paths), anomaly_shots, [s.path for s in held],
+                     list(train_paths))
 
 
 def evaluate(
@@ -370,6 +391,7 @@ def evaluate(
     fitted: FitResult | None = None,
     anomaly_shots: int | None = None,
     split: str | None = None,
+    shot_seed: int | None = None,
 ) -> dict[str, Any]:
     """The `evaluate` JSON for one dataset category. Pass `fitted` to reuse a model fitted
     on the same normals (suites evaluate one fit under several test conditions).
@@ -382,7 +404,7 @@ def evaluate(
     method_config, anomaly_shots, split = evaluation_options(config, anomaly_shots, split)
     if fitted is None:
         fitted = fit(method, ds, config=method_config, shots=shots, tier=tier_name, train_condition=train_condition,
-                     progress=progress, anomaly_shots=anomaly_shots, split=split)
+                     progress=progress, anomaly_shots=anomaly_shots, split=split, shot_seed=shot_seed)
     elif fitted.anomaly_shots != anomaly_shots:
         raise ValueError(f"the fitted model used anomaly_shots={fitted.anomaly_shots}, this evaluation {anomaly_shots}")
     model = fitted.model
@@ -435,6 +457,9 @@ def evaluate(
         out["classification"] = info
     if split is not None:
         out["split"] = split
+    if shots is not None and fitted.normals:
+        out["shot_seed"] = shot_seed
+        out["train_normals"] = [str(p.relative_to(ds.root)) for p in fitted.normals]
     if anomaly_shots is not None:
         out["anomaly_shots"] = anomaly_shots
         out["held_out_for_training"] = [str(p.relative_to(ds.root)) for p in fitted.held_out]

@@ -113,3 +113,32 @@ def test_bad_config_key_is_named(tmp_path):
                 "--out", str(tmp_path / "x.json"))
     assert proc.returncode == 2 and "unknown config key 'coreset_ration'" in proc.stderr
     assert not (tmp_path / "x.json").exists()
+
+
+def test_shots_are_the_first_sorted_or_a_seeded_draw():
+    from leaderboard.evaluate import pick_shots
+
+    train = [Path(f"train/good/{i:03d}.png") for i in range(20)]
+    assert pick_shots(train, None) == train
+    assert pick_shots(train, 4) == train[:4]
+    drawn = pick_shots(train, 4, seed=1)
+    assert drawn == pick_shots(train, 4, seed=1) == sorted(drawn) and len(set(drawn)) == 4
+    assert drawn != train[:4] and drawn != pick_shots(train, 4, seed=2)
+    with pytest.raises(ValueError, match="only 20 normal training images"):
+        pick_shots(train, 21)
+    with pytest.raises(ValueError, match="give --shots too"):
+        pick_shots(train, None, seed=3)
+
+
+def test_evaluate_records_the_normals_a_few_shot_fit_saw(tmp_path):
+    make_mvtec_ad(tmp_path, "widget", n_train=6, n_good=2, size=(32, 32))
+    out = tmp_path / "r.json"
+    proc = _cli("evaluate", "--method", "pixel_zscore", "--data", str(tmp_path / "widget"), "--shots", "3",
+                "--shot-seed", "5", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(out.read_text())
+    assert result["n_train"] == 3 and result["shot_seed"] == 5
+    assert len(result["train_normals"]) == 3 and all(p.startswith("train/good/") for p in result["train_normals"])
+    proc = _cli("evaluate", "--method", "pixel_zscore", "--data", str(tmp_path / "widget"), "--shots", "7",
+                "--out", str(out))
+    assert proc.returncode == 2 and "only 6 normal training images" in proc.stderr and "Traceback" not in proc.stderr
