@@ -52,6 +52,22 @@ def test_few_shot(shots, normals):
     good, missing = model.predict([scene(400), scene(401, discs=1)])
     assert missing.score > good.score
     assert missing.score >= 1.0 and missing.details["dominant"] == "rules"  # normals broke none: it decides
+    # a handful of references: interest and composition matching are left out of the score
+    assert model.active == ("patch", "rules") and set(good.details["scores"]) == {"patch", "rules"}
+
+
+def test_few_shot_detectors_are_a_setting_and_survive_save_load(fitted, normals, tmp_path):
+    assert fitted.active == ("patch", "interest", "composition", "rules")  # twelve normals: all four
+    every = methods.create("logsad", max_coreset=300, few_shot_detectors=("patch", "interest", "composition",
+                                                                          "rules")).fit(normals[:4])
+    assert every.active == ("patch", "interest", "composition", "rules")
+    few = methods.create("logsad", max_coreset=300).fit(normals[:4])
+    few.save(tmp_path / "few")
+    again = methods.load(str(tmp_path / "few"))
+    assert again.active == ("patch", "rules")
+    assert again.predict(scene(402))[0].score == pytest.approx(few.predict(scene(402))[0].score)
+    with pytest.raises(ValueError, match="few_shot_detectors"):
+        methods.create("logsad", few_shot_detectors=())
 
 
 def test_a_rule_that_normals_break_too_does_not_decide(fitted, normals, tmp_path):
