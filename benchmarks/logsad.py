@@ -49,7 +49,7 @@ def run_full(categories: Optional[list[str]], tag: str, conditions: Optional[lis
 
 
 # Few-shot draws: the first N sorted normals (`evaluate --shots N`), then two seeded draws
-# (`--shots N --shot-seed S`); one draw of four normals moves a scenario by ±0.1 on the dev copy.
+# (`--shots N --shot-seed S`); one draw of four normals moves a scenario by up to 0.25 on the dev copy.
 DRAWS: tuple[Optional[int], ...] = (None, 1, 2)
 
 

@@ -54,7 +54,7 @@ class LogSADConfig:
     detectors: tuple[str, ...] = DETECTORS
     # Below `few_shot_below` normals only these of `detectors` score: interest and composition
     # matching against three or four reference images take an unseen normal arrangement for an
-    # anomaly (three dev draws of 4 and 8 normals: patch + rules gained 0.005–0.012 logical and
+    # anomaly (three dev draws of 4 and 8 normals: patch + rules gained 0.010–0.027 logical and
     # 0.014–0.023 structural over all four).
     few_shot_detectors: tuple[str, ...] = ("patch", "rules")
     few_shot_below: int = 10
