@@ -38,6 +38,7 @@ class ObjectInfo:
     elongation: float
     features: list[float]
     mask: np.ndarray = field(repr=False, default=None)  # type: ignore[assignment]
+    shades: np.ndarray = field(repr=False, default=None)  # type: ignore[assignment]  # a few pixels' Lab
     text: str = ""  # ink width of a label, "" when none
     region: str = ""
     rel_length: str = ""
@@ -232,6 +233,7 @@ class DescriberState:
     layout: dict[str, Any]
     views: list[str]
     colourless: list[str]
+    object_colours: list[list[float]] = field(default_factory=list)
 
 
 def stability_key(view: str) -> Callable[[str], Any]:
@@ -256,16 +258,19 @@ class SceneDescriber:
         self.layout = Layout([], [])
         self.views: list[str] = list(VIEWS)
         self.colourless: list[str] = []
+        self.object_colours: np.ndarray | None = None  # (n, 3) Lab of pixels of the normals' objects, set by fit
 
     # --- learning from normals -------------------------------------------------------------
     def objects(self, image: np.ndarray, trim: bool = False) -> list[ObjectInfo]:
         """The measured objects; with `trim` (after fit), unfamiliar ones lose thin attachments (see `_trim`)."""
         rgb = white_balance(image)
         out = []
-        for s in segment(rgb, self.seg_config):
+        for s in segment(rgb, self.seg_config, self.object_colours):
             if s.fixture:
                 continue
             info = measure(rgb, s)
+            if info is not None:
+                info.shades = s.shades
             if info is not None and trim and self.shapes is not None:
                 info = self._trim(rgb, s, info)
             if info is not None:
@@ -305,6 +310,10 @@ class SceneDescriber:
         return info
 
     def fit(self, images: list[np.ndarray], prompt_views: list[str] | None = None) -> list[str]:
+        self.object_colours = None
+        scenes = [self.objects(img) for img in images]
+        self.object_colours = self._colour_sample([o.shades for s in scenes for o in s])
+        # Again with cables taken out, as test images are: a part at the edge lends its colour to the cables.
         scenes = [self.objects(img) for img in images]
         feats = np.array([o.features for s in scenes for o in s], dtype=np.float64)
         if len(feats) == 0:
@@ -339,6 +348,16 @@ class SceneDescriber:
                                       if sum(k for _, k in Counter(map(stability_key(v), captions[v])).most_common(3))
                                       >= 0.7 * n]
         return [self.caption(self._annotate(s)) for s in scenes]
+
+    @staticmethod
+    def _colour_sample(shades: list[np.ndarray], n: int = 128) -> np.ndarray | None:
+        """At most `n` pixel colours of the normals' objects (a fixed draw), shading included, to protect objects."""
+        if not shades:
+            return None
+        arr = np.concatenate(shades).astype(np.float32)
+        if len(arr) > n:
+            arr = arr[np.random.default_rng(0).choice(len(arr), n, replace=False)]
+        return arr
 
     def _stable_layout(self, scenes: list[list[ObjectInfo]], full: Layout) -> Layout:
         """The layout (both axes, x alone or y alone) whose regions the normals repeat most often.
@@ -403,7 +422,8 @@ class SceneDescriber:
     # --- persistence ----------------------------------------------------------------------------
     def state(self) -> dict[str, Any]:
         shapes = asdict(self.shapes) if self.shapes else {}
-        return asdict(DescriberState(shapes, asdict(self.layout), self.views, self.colourless))
+        colours = [] if self.object_colours is None else self.object_colours.tolist()
+        return asdict(DescriberState(shapes, asdict(self.layout), self.views, self.colourless, colours))
 
     def set_state(self, state: dict[str, Any]) -> None:
         self.shapes = ShapeModel(**state["shapes"]) if state["shapes"] else None
@@ -411,3 +431,5 @@ class SceneDescriber:
         self.layout = Layout([tuple(r) for r in lay["xs"]], [tuple(r) for r in lay["ys"]], lay["margin"])
         self.views = list(state["views"])
         self.colourless = list(state.get("colourless", []))
+        colours = state.get("object_colours", [])
+        self.object_colours = np.asarray(colours, np.float32) if colours else None

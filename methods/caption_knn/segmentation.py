@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from methods.caption_knn.colour_names import name_pixels, to_lab
+from methods.logsad.segmentation import STRAND_THRESHOLD, strip_border_strands
 
 
 @dataclass
@@ -23,6 +24,7 @@ class Segment:
     fixture: bool = False
     holder: int = -1  # index of the fixture holding this object, -1 = the table
     lab: np.ndarray = field(default_factory=lambda: np.zeros(3, np.float32))  # median colour
+    shades: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), np.float32))  # a few pixels' colours
 
 
 @dataclass
@@ -39,6 +41,9 @@ class SegmentationConfig:
     join_px: int = 2  # pieces of one object closer than about twice this are joined
     edge_min: float = 8.0  # smallest lightness gradient (L units per pixel, Sobel) of an outline
     edge_factor: float = 6.0  # an outline is this many times the image's median gradient
+
+
+SHADES = 8  # pixels per object whose colours stand for its shading (lit side, shadow side)
 
 
 def _disk(r: int) -> np.ndarray:
@@ -78,6 +83,78 @@ def _cable_piece(mask: np.ndarray, near_fixture: np.ndarray) -> bool:
     return max(w, h) >= 2.2 * max(min(w, h), 1.0) or mask.sum() < 0.5 * w * h
 
 
+def _cut_at_both_ends(piece: np.ndarray, occluders: np.ndarray) -> bool:
+    """An elongated piece whose two ends run into something: a stretch of cable between two things lying on it."""
+    ys, xs = np.nonzero(piece)
+    if len(ys) < 5:
+        return False
+    pts = np.column_stack([xs, ys]).astype(np.float32)
+    centre = pts.mean(0)
+    axis = np.linalg.eigh(np.cov((pts - centre).T))[1][:, -1]
+    t = (pts - centre) @ axis
+    lo, hi = float(t.min()), float(t.max())
+    width = len(pts) / max(hi - lo, 1.0)
+    if hi - lo < 2.0 * width:
+        return False
+    ring = (cv2.dilate(piece.astype(np.uint8), _disk(2)) > 0) & ~piece
+    ry, rx = np.nonzero(ring)
+    tr = (np.column_stack([rx, ry]).astype(np.float32) - centre) @ axis
+    hit = occluders[ry, rx]
+    ends = (tr < lo + width, tr > hi - width)
+    return all(e.any() and hit[e].mean() >= 0.3 for e in ends)
+
+
+def _strip_cables(fg: np.ndarray, lab: np.ndarray, object_colours: np.ndarray,
+                  occluders: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Foreground without cables, and the cable pixels taken out.
+
+    Cable pixels are coloured like the foreground where a long piece of it crosses the image
+    edge (a speck of shading in the border band is no cable): logsad's `strip_border_strands` marks them, protecting pixels closer to a normal object's
+    colour; a marked piece is cable when it reaches the border or runs into something at both
+    ends (a stretch between two objects lying on the cable). A separate piece of the same
+    colour with free ends (a red stick beside a red cable) stays an object.
+    """
+    size = min(fg.shape)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(fg_touching(fg).astype(np.uint8), connectivity=8)
+    long = 1 + np.flatnonzero(np.maximum(stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]) >= 0.1 * size)
+    if len(long) == 0:
+        return fg, np.zeros_like(fg)
+    fg = fg & ((labels == 0) | np.isin(labels, long))  # specks on the border would be dropped anyway
+    stripped = strip_border_strands(fg, lab, STRAND_THRESHOLD, object_colours)
+    marked = fg & ~stripped
+    out = stripped.copy()
+    for piece in _components(marked, 1):
+        if not _touches_border(piece) and not _cut_at_both_ends(piece, occluders & ~piece):
+            out |= piece
+    out = cv2.morphologyEx(out.astype(np.uint8), cv2.MORPH_OPEN, _disk(1)) > 0
+    return out, fg & ~out
+
+
+def _cut_cable_stubs(mask: np.ndarray, cable: np.ndarray) -> np.ndarray:
+    """An object that lay on a cable, without the stub of cable left on its outline.
+
+    An opening narrower than the object (0.8 of its inradius, at most 2.6 % of the image side)
+    cuts off whatever is thinner than it; of that, only the pieces that touch the cable go
+    (a triangle's corners stay).
+    """
+    m = mask.astype(np.uint8)
+    near = cv2.dilate(cable.astype(np.uint8), _disk(2)) > 0
+    if not (near & mask).any():
+        return mask
+    r = int(min(0.8 * float(cv2.distanceTransform(m, cv2.DIST_L2, 3).max()), 0.026 * min(mask.shape)))
+    if r < 2:
+        return mask
+    opened = cv2.morphologyEx(m, cv2.MORPH_OPEN, _disk(r))
+    if opened.sum() < 0.6 * m.sum():
+        return mask
+    off = mask & ~(cv2.dilate(opened, np.ones((3, 3), np.uint8)) > 0)
+    out = mask.copy()
+    for piece in _components(off, 1):
+        if (piece & near).any():
+            out &= ~piece
+    return out
+
+
 def _fill_holes(mask: np.ndarray) -> np.ndarray:
     m = mask.astype(np.uint8)
     contours, _ = cv2.findContours(m, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
@@ -98,8 +175,16 @@ def background_colours(lab: np.ndarray, band: int) -> np.ndarray:
     return centres[share >= 0.15]
 
 
-def segment(rgb: np.ndarray, config: SegmentationConfig | None = None) -> list[Segment]:
-    """White-balanced float RGB (H, W, 3) → fixtures first, then objects (each with its holder)."""
+def segment(rgb: np.ndarray, config: SegmentationConfig | None = None,
+            object_colours: np.ndarray | None = None) -> list[Segment]:
+    """White-balanced float RGB (H, W, 3) → fixtures first, then objects (each with its holder).
+
+    `object_colours` ((n, 3) Lab, the normals' objects) protect objects when cable pixels are
+    taken out: foreground coloured like the foreground where it crosses the image's edge is
+    cable wherever it is (logsad's `strip_border_strands`), unless a normal object's colour is
+    closer. So an object lying on a cable comes loose from it, and a stretch of cable seen
+    between two objects is not an object.
+    """
     c = config or SegmentationConfig()
     h, w = rgb.shape[:2]
     size = min(h, w)
@@ -135,10 +220,14 @@ def segment(rgb: np.ndarray, config: SegmentationConfig | None = None) -> list[S
     outlined &= ~fg_touching(outlined)  # loops of cables reach the border
     fg = cv2.morphologyEx((dist > threshold(dist)).astype(np.uint8), cv2.MORPH_OPEN, opener) > 0
     fg |= contrast & ~fg_touching(contrast)
-    # Shading splits metal and glossy objects into pieces a few pixels apart; join them.
-    fg = cv2.morphologyEx(fg.astype(np.uint8), cv2.MORPH_CLOSE, _disk(c.join_px)) > 0
     table_threshold = threshold(dist)
     not_table = cv2.morphologyEx((to_table > table_threshold).astype(np.uint8), cv2.MORPH_OPEN, opener) > 0
+    if object_colours is not None and len(object_colours):
+        fg, cable = _strip_cables(fg, lab, np.asarray(object_colours, np.float32), fg | not_table)
+    else:
+        cable = np.zeros((h, w), bool)
+    # Shading splits metal and glossy objects into pieces a few pixels apart; join them.
+    fg = cv2.morphologyEx(fg.astype(np.uint8), cv2.MORPH_CLOSE, _disk(c.join_px)) > 0
     min_area = max(4, int(c.min_area_frac * h * w))
 
     segments: list[Segment] = []
@@ -196,10 +285,18 @@ def segment(rgb: np.ndarray, config: SegmentationConfig | None = None) -> list[S
         for k in np.unique(names[comp]):
             part = cv2.morphologyEx((comp & (names == k)).astype(np.uint8), cv2.MORPH_OPEN, _disk(2)) > 0
             pieces = _components(part, min_area)
-            if any(_touches_border(m) for m in pieces):
+            if object_colours is None and any(_touches_border(m) for m in pieces):
                 continue  # this colour is a cable's: its pieces between objects are cable too
-            segments.extend(Segment(m) for m in pieces)
+            # With the cables' colours already taken out, only the pieces that reach the border are cable.
+            segments.extend(Segment(m) for m in pieces if not _touches_border(m))
+    rng = np.random.default_rng(0)
     for s in segments:
-        if not s.fixture:
-            s.lab = np.median(lab[s.mask], axis=0).astype(np.float32) if s.mask.any() else s.lab
+        if not s.fixture and s.mask.any():
+            s.lab = np.median(lab[s.mask], axis=0).astype(np.float32)
+            if cable.any():
+                s.mask = _cut_cable_stubs(s.mask, cable)
+            # Shades from inside the outline, where the table and cast shadows have not mixed in.
+            inner = cv2.erode(s.mask.astype(np.uint8), _disk(2)) > 0
+            pix = lab[inner] if inner.sum() >= SHADES else lab[s.mask]
+            s.shades = pix[rng.choice(len(pix), min(SHADES, len(pix)), replace=False)].astype(np.float32)
     return [s for s in segments if s.mask.any()]
