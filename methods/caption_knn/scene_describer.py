@@ -38,10 +38,10 @@ class ObjectInfo:
     elongation: float
     features: list[float]
     mask: np.ndarray = field(repr=False, default=None)  # type: ignore[assignment]
-    shades: np.ndarray = field(repr=False, default=None)  # type: ignore[assignment]  # a few pixels' Lab
     text: str = ""  # ink width of a label, "" when none
     region: str = ""
     rel_length: str = ""
+    shades: np.ndarray = field(repr=False, default=None)  # type: ignore[assignment]  # a few pixels' Lab
 
     @property
     def noun(self) -> str:
@@ -103,7 +103,7 @@ def measure(rgb: np.ndarray, seg: Segment) -> ObjectInfo | None:
     card = colour in ("white", "grey") and area >= 0.85 * rw * rh
     text = _ink_width(rgb, seg.mask, long_side) if card and solidity > 0.85 else ""
     return ObjectInfo(colour, "", m["m10"] / max(m["m00"], 1) / w, m["m01"] / max(m["m00"], 1) / h,
-                      long_side / side, elongation, feats, seg.mask, text)
+                      long_side / side, elongation, feats, mask=seg.mask, text=text)
 
 
 def geometry_word(f: np.ndarray) -> str:

@@ -69,6 +69,17 @@ def test_a_cable_of_an_objects_colour_does_not_take_the_object(describer):
     assert describer.describe(cabled) == expected
 
 
+def test_a_label_card_reads_its_ink_width():
+    """A white card with a printed word: the object carries the word's width in tenths of the card."""
+    import cv2
+
+    img = (table(256, 3).astype(np.float32) * 0.8).astype(np.uint8)
+    cv2.rectangle(img, (80, 110), (176, 146), (246, 246, 242), -1)
+    cv2.putText(img, "RED", (100, 138), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (25, 25, 25), 3)
+    (card,) = SceneDescriber().objects(img)
+    assert (card.colour, card.text) == ("white", "5")
+
+
 def test_an_anomaly_changes_the_caption(describer):
     normal = describer.describe(scene(100)[0])
     missing = describer.describe(scene(100, objects=(("bar", "blue", 0.55), ("bar", "red", 0.3)))[0])
