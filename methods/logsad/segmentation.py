@@ -142,10 +142,10 @@ def strip_border_strands(fg: np.ndarray, lab: np.ndarray, threshold: float,
     if len(ends) > max_colours:
         ends = ends[np.random.default_rng(0).choice(len(ends), max_colours, replace=False)]
     pix = lab[fg]
-    d_end = _lab_dists(pix, ends).min(1)
+    d_end = _nearest_lab_dist(pix, ends)
     cable = d_end < threshold
     if objects is not None and len(objects):
-        cable &= d_end < _lab_dists(pix, objects).min(1)
+        cable &= d_end < _nearest_lab_dist(pix, objects)
     out = fg.copy()
     out[fg] = ~cable
     return out
@@ -158,10 +158,16 @@ def detach_from_cables(fg: np.ndarray, lab: np.ndarray, objects: np.ndarray | No
     return cv2.morphologyEx(fg.astype(np.uint8), cv2.MORPH_OPEN, kernel).astype(bool)
 
 
-def _lab_dists(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(n, 3), (m, 3) Lab → (n, m) distances, lightness counting half."""
-    d = a[:, None, :] - b[None, :, :]
-    return np.sqrt((0.5 * d[..., 0]) ** 2 + d[..., 1] ** 2 + d[..., 2] ** 2)
+def _nearest_lab_dist(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(n, 3), (m, 3) Lab → (n,) distance of each row of a to its nearest row of b, lightness counting half.
+
+    As |a|² + |b|² − 2 a·b, a matrix product, and the root of the minimum only: an (n, m, 3)
+    difference array cost 120 ms for a cabled image's 26,000 foreground pixels against 256 colours.
+    """
+    w = np.array([0.5, 1.0, 1.0])
+    a, b = a.astype(np.float64) * w, b.astype(np.float64) * w
+    sq = (b * b).sum(1)[None, :] - 2.0 * (a @ b.T)
+    return np.sqrt(np.maximum(sq.min(1) + (a * a).sum(1), 0.0))
 
 
 def _colour_dist(a: np.ndarray, b: np.ndarray) -> float:

@@ -40,3 +40,13 @@ def test_a_cable_coloured_like_a_normal_object_is_kept():
     objects = lab[64, 64][None]  # the stick's colour is a normal object's colour
     assert (seg.strip_border_strands(fg, lab, 12.0, objects) == fg).all()
     assert (seg.strip_border_strands(np.zeros_like(fg), lab, 12.0) == 0).all()  # nothing at the border: no change
+
+
+def test_nearest_lab_distance_halves_lightness_and_takes_the_closest():
+    from methods.logsad.segmentation import _nearest_lab_dist
+
+    pixels = np.array([[50.0, 0.0, 0.0], [80.0, 10.0, -10.0]], np.float32)
+    colours = np.array([[30.0, 0.0, 0.0], [50.0, 3.0, 4.0]], np.float32)
+    # First pixel: 0.5 × 20 = 10 to the first colour, √(3² + 4²) = 5 to the second.
+    # Second: √(25² + 10² + 10²) = 28.72 to the first, √(15² + 7² + 14²) = 21.68 to the second.
+    np.testing.assert_allclose(_nearest_lab_dist(pixels, colours), [5.0, np.sqrt(470.0)], rtol=1e-6)
