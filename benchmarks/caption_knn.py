@@ -6,7 +6,8 @@
 Writes benchmarks/results/caption_knn.json: mean logical AUROC, the worst-minus-best condition
 gap, the PatchCore comparison on the tasks both have (PatchCore rows from
 benchmarks/results/runs/synthetic-logic-patchcore*.jsonl; not run here), predict ms per image
-and fine-tune seconds on 60 captions, each measured alone in this process. Per-task lines
+(also on Tools under cables, the slowest condition) and fine-tune seconds on 60 captions, each
+measured alone in this process. Per-task lines
 live in benchmarks/results/runs/synthetic-logic-caption_knn.jsonl.
 """
 from __future__ import annotations
@@ -31,6 +32,24 @@ def condition_means(rows: list[dict[str, Any]]) -> dict[str, Optional[float]]:
             for c in sorted({r["condition"] for r in rows})}
 
 
+def cable_predict_ms(category: str = "Tools", n_predict: int = 20) -> float:
+    """Predict ms per image under cables, the describer's slowest condition (cable colours are taken out)."""
+    import methods
+    from hub.images import load_image
+    from leaderboard import suites
+    from leaderboard.datasets import open_dataset
+    from leaderboard.evaluate import load_for_eval
+
+    root = suites.materialise(suites.get(SUITE), categories=[category])
+    ds = open_dataset(root, category)
+    model = methods.create("caption_knn", tier="embedded", epochs=1).fit([load_image(p) for p in ds.train[:60]])
+    test = [load_for_eval(ds, s.path, "cable_bg") for s in ds.test[:n_predict + 2]]
+    model.predict(test[:2])  # warm-up
+    t = time.perf_counter()
+    model.predict(test[2:])
+    return round(1000 * (time.perf_counter() - t) / n_predict, 1)
+
+
 def costs(category: str = "Fruits", n_predict: int = 20) -> dict[str, float]:
     """Fine-tune seconds on the 60 normal captions of one scenario and predict ms per image, one process."""
     import methods
@@ -50,7 +69,8 @@ def costs(category: str = "Fruits", n_predict: int = 20) -> dict[str, float]:
     model.predict(test)
     predict_ms = 1000 * (time.perf_counter() - t) / len(test)
     return {"category": category, "n_captions": len(train), "fine_tune_s": round(model.encoder.fine_tune_seconds, 1),
-            "fit_s": round(fit_s, 1), "predict_ms_per_image": round(predict_ms, 1)}
+            "fit_s": round(fit_s, 1), "predict_ms_per_image": round(predict_ms, 1),
+            "cable_bg_predict_ms_per_image_tools": cable_predict_ms()}
 
 
 def main() -> None:
@@ -80,7 +100,8 @@ def main() -> None:
         "targets": {"mean_at_least_0.90": mean is not None and mean >= 0.90,
                     "gap_at_most_0.04": gap is not None and gap <= 0.04,
                     "patchcore_plus_0.2": bool(common) and ours_common - patchcore_common >= 0.2,
-                    "predict_at_most_300_ms": cost["predict_ms_per_image"] <= 300,
+                    "predict_at_most_300_ms": max(cost["predict_ms_per_image"],
+                                                  cost["cable_bg_predict_ms_per_image_tools"]) <= 300,
                     "fine_tune_60_captions_at_most_120_s": cost["fine_tune_s"] <= 120},
         "per_task": [{"category": r["category"], "condition": r["condition"], METRIC: r["metrics"].get(METRIC),
                       "fit_s": r["timing"]["fit_s"], "predict_ms_per_image": r["timing"]["predict_ms_per_image"]}
@@ -96,6 +117,7 @@ def main() -> None:
         ("vs PatchCore (common tasks)", f"{ours_common} / {patchcore_common} on {len(common)} tasks"),
         ("fine-tune s (60 captions)", str(cost["fine_tune_s"])),
         ("predict ms / image", str(cost["predict_ms_per_image"])),
+        ("predict ms / image, Tools cable_bg", str(cost["cable_bg_predict_ms_per_image_tools"])),
         ("written", str(out)),
     ])
 
