@@ -269,9 +269,10 @@ class SceneDescriber:
             if s.fixture:
                 continue
             info = measure(rgb, s)
-            if info is not None:
-                info.shades = s.shades
-            if info is not None and trim and self.shapes is not None:
+            if info is None:
+                continue
+            info.shades = s.shades
+            if trim and self.shapes is not None:
                 info = self._trim(rgb, s, info)
             if info is not None:
                 out.append(info)
@@ -313,7 +314,7 @@ class SceneDescriber:
         self.object_colours = None
         scenes = [self.objects(img) for img in images]
         self.object_colours = self._colour_sample([o.shades for s in scenes for o in s])
-        # Again with cables taken out, as test images are: a part at the edge lends its colour to the cables.
+        # Described again with the colours, as test images will be: cable colours come out of the normals too.
         scenes = [self.objects(img) for img in images]
         feats = np.array([o.features for s in scenes for o in s], dtype=np.float64)
         if len(feats) == 0:
