@@ -32,42 +32,45 @@ def condition_means(rows: list[dict[str, Any]]) -> dict[str, Optional[float]]:
             for c in sorted({r["condition"] for r in rows})}
 
 
-def cable_predict_ms(category: str = "Tools", n_predict: int = 20) -> float:
-    """Predict ms per image under cables, the describer's slowest condition (cable colours are taken out)."""
-    import methods
+def _scenario(category: str):
+    """The suite's dataset for one scenario and its first 60 normal images."""
     from hub.images import load_image
     from leaderboard import suites
     from leaderboard.datasets import open_dataset
+
+    ds = open_dataset(suites.materialise(suites.get(SUITE), categories=[category]), category)
+    return ds, [load_image(p) for p in ds.train[:60]]
+
+
+def _predict_ms(model: Any, warm_up: list, timed: list) -> float:
+    model.predict(warm_up)
+    t = time.perf_counter()
+    model.predict(timed)
+    return 1000 * (time.perf_counter() - t) / len(timed)
+
+
+def cable_predict_ms(category: str = "Tools", n_predict: int = 20) -> float:
+    """Predict ms per image under cables, the describer's slowest condition (cable colours are taken out)."""
+    import methods
     from leaderboard.evaluate import load_for_eval
 
-    root = suites.materialise(suites.get(SUITE), categories=[category])
-    ds = open_dataset(root, category)
-    model = methods.create("caption_knn", tier="embedded", epochs=1).fit([load_image(p) for p in ds.train[:60]])
+    ds, train = _scenario(category)
+    model = methods.create("caption_knn", tier="embedded", epochs=1).fit(train)
     test = [load_for_eval(ds, s.path, "cable_bg") for s in ds.test[:n_predict + 2]]
-    model.predict(test[:2])  # warm-up
-    t = time.perf_counter()
-    model.predict(test[2:])
-    return round(1000 * (time.perf_counter() - t) / n_predict, 1)
+    return round(_predict_ms(model, test[:2], test[2:]), 1)
 
 
 def costs(category: str = "Fruits", n_predict: int = 20) -> dict[str, float]:
     """Fine-tune seconds on the 60 normal captions of one scenario and predict ms per image, one process."""
     import methods
     from hub.images import load_image
-    from leaderboard import suites
-    from leaderboard.datasets import open_dataset
 
-    root = suites.materialise(suites.get(SUITE), categories=[category])
-    ds = open_dataset(root, category)
-    train = [load_image(p) for p in ds.train[:60]]
+    ds, train = _scenario(category)
     test = [load_image(s.path) for s in ds.test[:n_predict]]
     t = time.perf_counter()
     model = methods.create("caption_knn", tier="embedded").fit(train)
     fit_s = time.perf_counter() - t
-    model.predict(test[:2])  # warm-up
-    t = time.perf_counter()
-    model.predict(test)
-    predict_ms = 1000 * (time.perf_counter() - t) / len(test)
+    predict_ms = _predict_ms(model, test[:2], test)
     return {"category": category, "n_captions": len(train), "fine_tune_s": round(model.encoder.fine_tune_seconds, 1),
             "fit_s": round(fit_s, 1), "predict_ms_per_image": round(predict_ms, 1),
             "cable_bg_predict_ms_per_image_tools": cable_predict_ms()}

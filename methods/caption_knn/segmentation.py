@@ -109,10 +109,11 @@ def _strip_cables(fg: np.ndarray, lab: np.ndarray, object_colours: np.ndarray,
     """Foreground without cables, and the cable pixels taken out.
 
     Cable pixels are coloured like the foreground where a long piece of it crosses the image
-    edge (a speck of shading in the border band is no cable): logsad's `strip_border_strands` marks them, protecting pixels closer to a normal object's
-    colour; a marked piece is cable when it reaches the border or runs into something at both
-    ends (a stretch between two objects lying on the cable). A separate piece of the same
-    colour with free ends (a red stick beside a red cable) stays an object.
+    edge (a speck of shading in the border band is no cable): logsad's `strip_border_strands`
+    marks them, protecting pixels closer to a normal object's colour; a marked piece is cable
+    when it reaches the border or runs into something at both ends (a stretch between two
+    objects lying on the cable). A separate piece of the same colour with free ends (a red
+    stick beside a red cable) stays an object.
     """
     size = min(fg.shape)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(fg_touching(fg).astype(np.uint8), connectivity=8)
