@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from scipy.spatial import cKDTree
 
 WORK_SIZE = 256  # segmentation runs at this long side; descriptors are in fractions of it
 STRAND_THRESHOLD = 12.0  # Lab distance (lightness halved) from a border colour within which a pixel is cable
@@ -161,13 +162,11 @@ def detach_from_cables(fg: np.ndarray, lab: np.ndarray, objects: np.ndarray | No
 def _nearest_lab_dist(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """(n, 3), (m, 3) Lab → (n,) distance of each row of a to its nearest row of b, lightness counting half.
 
-    As |a|² + |b|² − 2 a·b, a matrix product, and the root of the minimum only: an (n, m, 3)
-    difference array cost 120 ms for a cabled image's 26,000 foreground pixels against 256 colours.
+    A k-d tree over b: a cabled image has some 40,000 foreground pixels against 256 colours, for
+    which an (n, m) distance matrix costs 110 ms on one core and the tree 17 ms.
     """
     w = np.array([0.5, 1.0, 1.0])
-    a, b = a.astype(np.float64) * w, b.astype(np.float64) * w
-    sq = (b * b).sum(1)[None, :] - 2.0 * (a @ b.T)
-    return np.sqrt(np.maximum(sq.min(1) + (a * a).sum(1), 0.0))
+    return cKDTree(np.asarray(b, np.float64) * w).query(np.asarray(a, np.float64) * w)[0]
 
 
 def _colour_dist(a: np.ndarray, b: np.ndarray) -> float:
