@@ -27,7 +27,8 @@ from methods.logsad.calibration import Calibrator, fuse
 from methods.logsad.composition import RuleResult, check_all, histogram, histogram_distance
 from methods.logsad.interest_matching import match_score
 from methods.logsad.mining import MiningConfig, assign, mine
-from methods.logsad.segmentation import Component, SegmenterConfig, learn_segmenter, segment_colour, segment_masks
+from methods.logsad.segmentation import (EMBEDDED_SEGMENTERS, Component, SegmenterConfig, learn_embedded,
+                                         segment_embedded, segment_masks)
 from methods.patchcore.coreset import greedy_coreset
 from methods.patchcore.memory_bank import nearest_distances
 
@@ -60,6 +61,10 @@ class LogSADConfig:
     few_shot_below: int = 10
     appearance_weight: float = 1.0  # appearance vs descriptor in the interest-matching features
     smoothing_sigma: float = 4.0
+    # Embedded: "colour" (segmentation.py's colour segmenter), "scene" (caption_knn's object finder, which
+    # also finds grey parts by shading and outline), or "auto": the one the normals agree with more on
+    # their number of parts (`choose_segmenter`).
+    segmenter: str = "auto"
     auto_exposure: bool = True  # re-expose images far darker or brighter than the normals (methods/exposure.py)
     batch_size: int = 8
     sam_points_per_side: int = 16
@@ -91,6 +96,9 @@ class LogSAD(Method):
             bad = [d for d in chosen if d not in DETECTORS]
             if bad or not chosen:
                 raise ValueError(f"logsad: {key} must be a non-empty subset of {', '.join(DETECTORS)}; got {bad}")
+        if self.config.segmenter not in EMBEDDED_SEGMENTERS:
+            raise ValueError(f"logsad: segmenter must be one of {', '.join(EMBEDDED_SEGMENTERS)}; "
+                             f"got {self.config.segmenter!r}")
         self.active: tuple[str, ...] = tuple(self.config.detectors)  # the detectors that score, set by fit
         self._extractor: FeatureExtractor | None = None
         self._clip = None  # full tier: hub OpenClip bundle (tests may set a tiny one)
@@ -155,7 +163,7 @@ class LogSAD(Method):
 
     def _segment(self, image: np.ndarray) -> list[Component]:
         if self.tier == "embedded":
-            return segment_colour(image, self.segmenter)[0]
+            return segment_embedded(image, self.segmenter)[0]
         from segment_anything import SamAutomaticMaskGenerator
 
         c = self.config
@@ -205,7 +213,7 @@ class LogSAD(Method):
             images = [self.exposure(img) for img in images]
         if self.tier == "embedded":
             progress(0.0, "segmenter")
-            self.segmenter = learn_segmenter(images)
+            self.segmenter = learn_embedded(images, c.segmenter)
         else:
             self.segmenter = SegmenterConfig(drop_border=True)
         progress(0.1, "features")
@@ -429,9 +437,11 @@ class LogSAD(Method):
             "reference_lengths": lengths,
             "histograms": self.histograms,
         }
-        if self.segmenter.object_colours is not None:
-            tensors["object_colours"] = self.segmenter.object_colours
-        seg = {k: v for k, v in dataclasses.asdict(self.segmenter).items() if k != "object_colours"}
+        colours = ("object_colours", "scene_colours")
+        for key in colours:
+            if getattr(self.segmenter, key) is not None:
+                tensors[key] = getattr(self.segmenter, key)
+        seg = {k: v for k, v in dataclasses.asdict(self.segmenter).items() if k not in colours}
         meta = {
             "rules_yaml": rulefile.dumps(self.rule_file),
             "segmenter": seg,
@@ -449,7 +459,8 @@ class LogSAD(Method):
         bounds = np.concatenate([[0], np.cumsum(lengths)])
         self.references = [feats[bounds[i]: bounds[i + 1]] for i in range(len(lengths))]
         self.histograms = tensors["histograms"]
-        self.segmenter = SegmenterConfig(**meta["segmenter"], object_colours=tensors.get("object_colours"))
+        self.segmenter = SegmenterConfig(**meta["segmenter"], object_colours=tensors.get("object_colours"),
+                                         scene_colours=tensors.get("scene_colours"))
         self.rule_file = rulefile.loads(meta["rules_yaml"], "saved rules")
         self.calibrators = {k: Calibrator(*v) for k, v in meta["calibrators"].items()}
         self.rule_warnings = meta.get("rule_warnings", [])

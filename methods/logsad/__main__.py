@@ -17,6 +17,8 @@ def main(argv: list[str] | None = None) -> int:
     mine.add_argument("--data", required=True, help="dataset root (any layout leaderboard reads) or a folder of images")
     mine.add_argument("--category", default=None)
     mine.add_argument("--shots", type=int, default=None, help="use the first N normal images (all by default)")
+    mine.add_argument("--segmenter", choices=("auto", "colour", "scene"), default="auto",
+                      help="embedded segmenter, as LogSAD's config names it (default: auto, as fit chooses)")
     mine.add_argument("--out", required=True)
     check = sub.add_parser("check", help="parse a rule file and report its errors")
     check.add_argument("rules")
@@ -36,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     from hub.images import to_rgb_array
     from leaderboard.datasets import DatasetError, open_dataset
     from methods.logsad.mining import mine as mine_rules
-    from methods.logsad.segmentation import learn_segmenter, segment_colour
+    from methods.logsad.segmentation import learn_embedded, segment_embedded
 
     try:
         ds = open_dataset(args.data, args.category)
@@ -45,11 +47,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     paths = ds.train[: args.shots] if args.shots else ds.train
     images = [to_rgb_array(p) for p in paths]
-    segmenter = learn_segmenter(images)  # the embedded segmenter, as LogSAD.fit uses it
-    rf = mine_rules([segment_colour(img, segmenter)[0] for img in images],
+    segmenter = learn_embedded(images, args.segmenter)  # the embedded segmenter, as LogSAD.fit learns it
+    rf = mine_rules([segment_embedded(img, segmenter)[0] for img in images],
                     category=args.category or Path(args.data).name)
     rulefile.dump(rf, args.out)
-    print(f"{args.out}: {len(rf.interests)} interests, {len(rf.rules)} rules mined from {len(paths)} normal images")
+    print(f"{args.out}: {len(rf.interests)} interests, {len(rf.rules)} rules mined from {len(paths)} normal images "
+          f"({segmenter.mode} segmenter)")
     return 0
 
 

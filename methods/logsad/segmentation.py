@@ -9,6 +9,7 @@ enter from it.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import cv2
@@ -16,6 +17,8 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 WORK_SIZE = 256  # segmentation runs at this long side; descriptors are in fractions of it
+log = logging.getLogger(__name__)
+
 STRAND_THRESHOLD = 12.0  # Lab distance (lightness halved) from a border colour within which a pixel is cable
 
 
@@ -224,6 +227,8 @@ class SegmenterConfig:
     drop_border: bool = True  # learned: True when no normal component touches the border
     open_radius: int = 1  # learned: thinner than the thinnest normal object, so cables are opened away
     object_colours: np.ndarray | None = None  # learned: (n, 3) Lab colours of normal components
+    mode: str = "colour"  # "colour": this module's segmenter; "scene": caption_knn's object finder
+    scene_colours: np.ndarray | None = None  # learned in scene mode: (n, 3) Lab pixel colours of normal objects
 
 
 def denoise(rgb01: np.ndarray) -> np.ndarray:
@@ -268,6 +273,90 @@ def segment_colour(image: np.ndarray, cfg: SegmenterConfig,
     if cfg.drop_border:
         comps = [c for c in comps if not c.touches_border]
     return comps, lab
+
+
+def segment_scene(image: np.ndarray, cfg: SegmenterConfig) -> tuple[list[Component], np.ndarray]:
+    """Components from caption_knn's object finder: fixtures (without what they hold), held objects, table objects.
+
+    It finds grey parts by their shading and outline where colour alone does not separate them
+    (bolts in a grey bin) and takes cables out by their colour with the normals' object colours
+    protected (`cfg.scene_colours`). Descriptors are measured in this module's Lab, as the colour
+    segmenter's are, so interests and rules read the same either way.
+    """
+    from methods.caption_knn.colour_names import white_balance  # imported here: caption_knn imports this module
+    from methods.caption_knn.segmentation import segment
+
+    lab = prepare(image)
+    segs = segment(white_balance(resize_work(image)), None, cfg.scene_colours)
+    min_px = cfg.min_area * lab.shape[0] * lab.shape[1]
+    comps = []
+    for k, sg in enumerate(segs):
+        mask = sg.mask
+        if sg.fixture:
+            held = np.zeros_like(mask)
+            for other in segs:
+                if other.holder == k:
+                    held |= other.mask
+            mask = mask & ~(cv2.dilate(held.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0)
+        if mask.sum() >= min_px and (comp := describe(mask, lab)) is not None:
+            comps.append(comp)
+    return comps, lab
+
+
+def segment_embedded(image: np.ndarray, cfg: SegmenterConfig) -> tuple[list[Component], np.ndarray]:
+    """The embedded tier's components with whichever segmenter `cfg.mode` names."""
+    return segment_scene(image, cfg) if cfg.mode == "scene" else segment_colour(image, cfg)
+
+
+def learn_scene_segmenter(images: list[np.ndarray], n_colours: int = 128) -> SegmenterConfig:
+    """Scene mode with up to `n_colours` pixel colours of the normals' objects (a fixed draw), shading included."""
+    from methods.caption_knn.colour_names import white_balance
+    from methods.caption_knn.segmentation import segment
+
+    shades = [sg.shades for img in images for sg in segment(white_balance(resize_work(img)), None, None)
+              if not sg.fixture and len(sg.shades)]
+    colours = np.concatenate(shades).astype(np.float32) if shades else None
+    if colours is not None and len(colours) > n_colours:
+        colours = colours[np.random.default_rng(0).choice(len(colours), n_colours, replace=False)]
+    return SegmenterConfig(mode="scene", scene_colours=colours)
+
+
+def count_agreement(counts: list[int]) -> float:
+    """Share of images holding the commonest number of components (0 when that number is 0)."""
+    from collections import Counter
+
+    if not counts:
+        return 0.0
+    mode, freq = Counter(counts).most_common(1)[0]
+    return freq / len(counts) if mode > 0 else 0.0
+
+
+def choose_segmenter(images: list[np.ndarray]) -> SegmenterConfig:
+    """The colour segmenter or the scene one, whichever the normals agree with more on how many parts they hold.
+
+    The same test `learn_segmenter` uses for its thresholds, one level up: on a scene whose parts
+    colour separates (fruit, balls, blocks) the colour segmenter's counts agree; where parts are
+    grey on grey or thin (bolts in bins, ropes) the scene segmenter's do. Ties keep colour.
+    """
+    colour = learn_segmenter(images)
+    scene = learn_scene_segmenter(images)
+    agree_colour = count_agreement([len(segment_colour(img, colour)[0]) for img in images])
+    agree_scene = count_agreement([len(segment_scene(img, scene)[0]) for img in images])
+    chosen = scene if agree_scene > agree_colour else colour
+    log.info("segmenter: %s (normals agreeing on their part count: colour %.2f, scene %.2f)",
+             chosen.mode, agree_colour, agree_scene)
+    return chosen
+
+
+EMBEDDED_SEGMENTERS = ("auto", "colour", "scene")
+
+
+def learn_embedded(images: list[np.ndarray], how: str = "auto") -> SegmenterConfig:
+    """The embedded segmenter `how` names ("auto", "colour" or "scene"), learned on normal images."""
+    learn = {"auto": choose_segmenter, "colour": learn_segmenter, "scene": learn_scene_segmenter}
+    if how not in learn:
+        raise ValueError(f"segmenter must be one of {', '.join(EMBEDDED_SEGMENTERS)}; got {how!r}")
+    return learn[how](images)
 
 
 def split_container(part: np.ndarray, lab: np.ndarray, cfg: SegmenterConfig, min_px: float,
