@@ -125,6 +125,23 @@ def test_save_load_keeps_rules_and_scores(fitted, tmp_path):
     assert a.score == pytest.approx(b.score) and a.explanation == b.explanation
 
 
+def test_scene_segmenter_survives_save_load(normals, tmp_path):
+    model = methods.create("logsad", segmenter="scene", max_coreset=400).fit(normals[:6])
+    assert model.segmenter.mode == "scene" and model.segmenter.scene_colours is not None
+    model.save(tmp_path / "scene")
+    again = methods.load(str(tmp_path / "scene"))
+    assert again.segmenter.mode == "scene"
+    np.testing.assert_array_equal(again.segmenter.scene_colours, model.segmenter.scene_colours)
+    img = scene(501, discs=2)
+    a, b = model.predict(img)[0], again.predict(img)[0]
+    assert a.score == pytest.approx(b.score) and a.explanation == b.explanation
+
+
+def test_unknown_segmenter_is_refused_with_the_choices():
+    with pytest.raises(ValueError, match="segmenter must be one of auto, colour, scene; got 'sceen'"):
+        methods.create("logsad", segmenter="sceen")
+
+
 def test_unknown_detector_is_refused():
     with pytest.raises(ValueError, match="detectors"):
         methods.create("logsad", detectors=("patch", "vibes"))
@@ -139,6 +156,7 @@ def test_mine_cli_writes_a_rule_file(normals, tmp_path, capsys):
         Image.fromarray(img).save(folder / f"{i:03d}.png")
     out = tmp_path / "rules.yaml"
     assert cli(["mine", "--data", str(folder), "--out", str(out)]) == 0
+    assert "(colour segmenter)" in capsys.readouterr().out  # discs and bars: colour agrees on every count
     rf = rulefile.load(out)
     assert rf.category == "parts" and any(r.kind == "count" for r in rf.rules)
     assert cli(["check", str(out)]) == 0

@@ -52,3 +52,47 @@ def test_an_object_in_a_bin_is_one_component_not_two():
     blocks = [c for c in comps if c.area < 0.03]
     assert len(blocks) == 1
     assert abs(blocks[0].cx - 64 / 128) < 0.02 and abs(blocks[0].cy - 64 / 128) < 0.02
+
+
+def test_count_agreement_is_the_share_at_the_commonest_count():
+    from methods.logsad.segmentation import count_agreement
+
+    assert count_agreement([5, 5, 4, 5]) == 0.75
+    assert count_agreement([0, 0, 3]) == 0.0  # agreeing on nothing found is no agreement
+    assert count_agreement([]) == 0.0
+
+
+def test_the_segmenter_the_normals_agree_with_more_is_chosen_and_a_tie_keeps_colour(monkeypatch):
+    from methods.logsad import segmentation as seg
+
+    images = [np.full((32, 32, 3), i, np.uint8) for i in range(6)]
+    monkeypatch.setattr(seg, "learn_segmenter", lambda imgs: SegmenterConfig(mode="colour"))
+    monkeypatch.setattr(seg, "learn_scene_segmenter", lambda imgs: SegmenterConfig(mode="scene"))
+
+    def counted(colour: list[int], scene_: list[int]):
+        monkeypatch.setattr(seg, "segment_colour", lambda img, cfg: ([None] * colour[int(img[0, 0, 0])], None))
+        monkeypatch.setattr(seg, "segment_scene", lambda img, cfg: ([None] * scene_[int(img[0, 0, 0])], None))
+        return seg.choose_segmenter(images).mode
+
+    assert counted([6, 6, 5, 7, 6, 4], [6] * 6) == "scene"  # bolts split into pieces by colour, whole by shading
+    assert counted([5] * 6, [5, 5, 5, 5, 5, 4]) == "colour"
+    assert counted([5, 5, 5, 4, 4, 3], [2, 2, 2, 1, 1, 3]) == "colour"  # a tie
+
+
+def test_scene_components_are_a_bin_without_its_contents_and_the_parts_in_and_beside_it():
+    from methods.logsad.segmentation import prepare, segment_scene
+
+    img = np.full((256, 256, 3), (222, 220, 214), np.uint8)
+    cv2.rectangle(img, (40, 60), (150, 200), (95, 100, 110), -1)  # a grey bin
+    cv2.rectangle(img, (60, 90), (130, 102), (40, 70, 190), -1)  # two blue sticks in it
+    cv2.rectangle(img, (60, 150), (130, 162), (40, 70, 190), -1)
+    cv2.circle(img, (200, 128), 16, (200, 40, 35), -1)  # a red disc on the table
+    comps = segment_scene(img, SegmenterConfig(mode="scene"))[0]
+    assert len(comps) == 4
+    bin_, *parts = sorted(comps, key=lambda c: -c.area)
+    assert abs(bin_.cx - 95 / 256) < 0.03 and bin_.area > 0.2
+    own = prepare(img)[130, 48]  # a pixel of bare bin floor
+    assert np.abs(bin_.colour[1:] - own[1:]).max() < 2.0  # its own grey (a, b), not averaged with the sticks' blue
+    sticks = sorted((c for c in parts if c.length > 2.5 * c.width), key=lambda c: c.cy)
+    assert [round(c.cy * 256) for c in sticks] == pytest.approx([96, 156], abs=3)
+    assert any(abs(c.cx - 200 / 256) < 0.02 for c in parts)
