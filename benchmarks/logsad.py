@@ -77,9 +77,8 @@ def run_few_shot(categories: list[str], shots: int, tag: str) -> None:
 def timing() -> dict[str, Any]:
     """Median predict time of one 256² image against the embedded backbone's forward on it.
 
-    Two cases: Fruits on White BG (the colour segmenter) and Tools under cables, where the
-    normals choose the scene segmenter and cables are taken out by colour (the slowest path).
-    The target is held to the slower of the two.
+    Two cases: Fruits on White BG and Tools under cables (more foreground and border colours
+    for the segmenter). The target is held to the slower of the two.
     """
     import numpy as np
 
@@ -104,24 +103,11 @@ def timing() -> dict[str, Any]:
             predict.append(timed(lambda: model.predict(image), repeats=1, warmup=0))
         backbone_s, predict_s = statistics.median(backbone), statistics.median(predict)
         cases[f"{category}/{condition}"] = {
-            "segmenter": model.segmenter.mode, "backbone_forward_ms": round(1000 * backbone_s, 1),
+            "backbone_forward_ms": round(1000 * backbone_s, 1),
             "predict_ms": round(1000 * predict_s, 1), "ratio": round(predict_s / backbone_s, 2)}
     slowest = max(cases.values(), key=lambda c: c["ratio"])
     return {**{k: slowest[k] for k in ("backbone_forward_ms", "predict_ms", "ratio")}, "cases": cases,
             "repeats": 15, "image": "256x256, one at a time, fitted on 16 normals"}
-
-
-def segmenter_choices() -> dict[str, str]:
-    """The embedded segmenter each scenario's 60 normals choose (`segmenter: auto`)."""
-    from leaderboard import suites
-    from leaderboard.datasets import open_dataset
-    from hub.images import to_rgb_array
-    from methods.logsad.segmentation import choose_segmenter
-
-    suite = suites.get(SUITE)
-    root = suites.materialise(suite)
-    return {c: choose_segmenter([to_rgb_array(p) for p in open_dataset(root, c).train]).mode
-            for c in suite.categories}
 
 
 def summarise(shots: int) -> dict[str, Any]:
@@ -183,16 +169,9 @@ def summarise(shots: int) -> dict[str, Any]:
                                 for c, v in pc_cond.items()}
     timing_file = RUNS / "logsad-timing.json"
     if timing_file.exists():
-        costs = json.loads(timing_file.read_text())
-        payload.update(costs if "timing" in costs else {"timing": costs})  # files from before the choices
+        payload["timing"] = json.loads(timing_file.read_text())
     payload["machine"] = machine()
     return payload
-
-
-def write_costs() -> None:
-    """Timing and the segmenter choices, kept beside the runs for the summary."""
-    costs = {"timing": timing(), "segmenter_by_category": segmenter_choices()}
-    (RUNS / "logsad-timing.json").write_text(json.dumps(costs))
 
 
 def main() -> None:
@@ -207,7 +186,7 @@ def main() -> None:
     args = ap.parse_args()
     RUNS.mkdir(parents=True, exist_ok=True)
     if args.timing_only:
-        write_costs()
+        (RUNS / "logsad-timing.json").write_text(json.dumps(timing()))
     elif not args.summarise:
         from leaderboard import suites
 
@@ -218,7 +197,7 @@ def main() -> None:
             run_full(cats, tag, args.conditions.split(",") if args.conditions else None)
         run_few_shot(cats, args.shots, tag)
         if not args.part or args.part == "1":
-            write_costs()
+            (RUNS / "logsad-timing.json").write_text(json.dumps(timing()))
         print(f"done in {time.perf_counter() - t0:.0f}s")
     out = write_results("logsad", summarise(args.shots))
     print(f"wrote {out}")

@@ -61,10 +61,10 @@ class LogSADConfig:
     few_shot_below: int = 10
     appearance_weight: float = 1.0  # appearance vs descriptor in the interest-matching features
     smoothing_sigma: float = 4.0
-    # Embedded: "colour" (segmentation.py's colour segmenter), "scene" (caption_knn's object finder, which
-    # also finds grey parts by shading and outline), or "auto": the one the normals agree with more on
-    # their number of parts (`choose_segmenter`).
-    segmenter: str = "auto"
+    # Embedded: "colour" (segmentation.py) or "scene" (caption_knn's object finder, which also finds grey
+    # parts by shading and outline). Colour by default: scene mode won on some scenarios (Tapes, Sticks
+    # under cables) and lost more under meshes, blur and low light (methods/logsad/README.md).
+    segmenter: str = "colour"
     auto_exposure: bool = True  # re-expose images far darker or brighter than the normals (methods/exposure.py)
     batch_size: int = 8
     sam_points_per_side: int = 16

@@ -17,8 +17,8 @@ def main(argv: list[str] | None = None) -> int:
     mine.add_argument("--data", required=True, help="dataset root (any layout leaderboard reads) or a folder of images")
     mine.add_argument("--category", default=None)
     mine.add_argument("--shots", type=int, default=None, help="use the first N normal images (all by default)")
-    mine.add_argument("--segmenter", choices=("auto", "colour", "scene"), default="auto",
-                      help="embedded segmenter, as LogSAD's config names it (default: auto, as fit chooses)")
+    mine.add_argument("--segmenter", choices=("colour", "scene"), default="colour",
+                      help="embedded segmenter, as LogSAD's config `segmenter` names it")
     mine.add_argument("--out", required=True)
     check = sub.add_parser("check", help="parse a rule file and report its errors")
     check.add_argument("rules")

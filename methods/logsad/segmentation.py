@@ -5,11 +5,10 @@ The embedded segmenter needs no model. It white-balances each image on its own b
 models the background as the colours of that border, so a cable or mesh background
 stays background, and splits large parts (bins, dishes) from what lies in them.
 Components that touch the border are dropped when no normal component does, as cables
-enter from it.
+enter from it. Scene mode (`segment_scene`, opt-in) takes caption_knn's object finder instead.
 """
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 import cv2
@@ -17,8 +16,6 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 WORK_SIZE = 256  # segmentation runs at this long side; descriptors are in fractions of it
-log = logging.getLogger(__name__)
-
 STRAND_THRESHOLD = 12.0  # Lab distance (lightness halved) from a border colour within which a pixel is cable
 
 
@@ -321,39 +318,12 @@ def learn_scene_segmenter(images: list[np.ndarray], n_colours: int = 128) -> Seg
     return SegmenterConfig(mode="scene", scene_colours=colours)
 
 
-def count_agreement(counts: list[int]) -> float:
-    """Share of images holding the commonest number of components (0 when that number is 0)."""
-    from collections import Counter
-
-    if not counts:
-        return 0.0
-    mode, freq = Counter(counts).most_common(1)[0]
-    return freq / len(counts) if mode > 0 else 0.0
+EMBEDDED_SEGMENTERS = ("colour", "scene")
 
 
-def choose_segmenter(images: list[np.ndarray]) -> SegmenterConfig:
-    """The colour segmenter or the scene one, whichever the normals agree with more on how many parts they hold.
-
-    The same test `learn_segmenter` uses for its thresholds, one level up: on a scene whose parts
-    colour separates (fruit, balls, blocks) the colour segmenter's counts agree; where parts are
-    grey on grey or thin (bolts in bins, ropes) the scene segmenter's do. Ties keep colour.
-    """
-    colour = learn_segmenter(images)
-    scene = learn_scene_segmenter(images)
-    agree_colour = count_agreement([len(segment_colour(img, colour)[0]) for img in images])
-    agree_scene = count_agreement([len(segment_scene(img, scene)[0]) for img in images])
-    chosen = scene if agree_scene > agree_colour else colour
-    log.info("segmenter: %s (normals agreeing on their part count: colour %.2f, scene %.2f)",
-             chosen.mode, agree_colour, agree_scene)
-    return chosen
-
-
-EMBEDDED_SEGMENTERS = ("auto", "colour", "scene")
-
-
-def learn_embedded(images: list[np.ndarray], how: str = "auto") -> SegmenterConfig:
-    """The embedded segmenter `how` names ("auto", "colour" or "scene"), learned on normal images."""
-    learn = {"auto": choose_segmenter, "colour": learn_segmenter, "scene": learn_scene_segmenter}
+def learn_embedded(images: list[np.ndarray], how: str = "colour") -> SegmenterConfig:
+    """The embedded segmenter `how` names ("colour" or "scene"), learned on normal images."""
+    learn = {"colour": learn_segmenter, "scene": learn_scene_segmenter}
     if how not in learn:
         raise ValueError(f"segmenter must be one of {', '.join(EMBEDDED_SEGMENTERS)}; got {how!r}")
     return learn[how](images)

@@ -138,7 +138,7 @@ def test_scene_segmenter_survives_save_load(normals, tmp_path):
 
 
 def test_unknown_segmenter_is_refused_with_the_choices():
-    with pytest.raises(ValueError, match="segmenter must be one of auto, colour, scene; got 'sceen'"):
+    with pytest.raises(ValueError, match="segmenter must be one of colour, scene; got 'sceen'"):
         methods.create("logsad", segmenter="sceen")
 
 
@@ -156,7 +156,9 @@ def test_mine_cli_writes_a_rule_file(normals, tmp_path, capsys):
         Image.fromarray(img).save(folder / f"{i:03d}.png")
     out = tmp_path / "rules.yaml"
     assert cli(["mine", "--data", str(folder), "--out", str(out)]) == 0
-    assert "(colour segmenter)" in capsys.readouterr().out  # discs and bars: colour agrees on every count
+    assert "(colour segmenter)" in capsys.readouterr().out
+    assert cli(["mine", "--data", str(folder), "--segmenter", "scene", "--out", str(tmp_path / "scene.yaml")]) == 0
+    assert "(scene segmenter)" in capsys.readouterr().out
     rf = rulefile.load(out)
     assert rf.category == "parts" and any(r.kind == "count" for r in rf.rules)
     assert cli(["check", str(out)]) == 0

@@ -54,31 +54,6 @@ def test_an_object_in_a_bin_is_one_component_not_two():
     assert abs(blocks[0].cx - 64 / 128) < 0.02 and abs(blocks[0].cy - 64 / 128) < 0.02
 
 
-def test_count_agreement_is_the_share_at_the_commonest_count():
-    from methods.logsad.segmentation import count_agreement
-
-    assert count_agreement([5, 5, 4, 5]) == 0.75
-    assert count_agreement([0, 0, 3]) == 0.0  # agreeing on nothing found is no agreement
-    assert count_agreement([]) == 0.0
-
-
-def test_the_segmenter_the_normals_agree_with_more_is_chosen_and_a_tie_keeps_colour(monkeypatch):
-    from methods.logsad import segmentation as seg
-
-    images = [np.full((32, 32, 3), i, np.uint8) for i in range(6)]
-    monkeypatch.setattr(seg, "learn_segmenter", lambda imgs: SegmenterConfig(mode="colour"))
-    monkeypatch.setattr(seg, "learn_scene_segmenter", lambda imgs: SegmenterConfig(mode="scene"))
-
-    def counted(colour: list[int], scene_: list[int]):
-        monkeypatch.setattr(seg, "segment_colour", lambda img, cfg: ([None] * colour[int(img[0, 0, 0])], None))
-        monkeypatch.setattr(seg, "segment_scene", lambda img, cfg: ([None] * scene_[int(img[0, 0, 0])], None))
-        return seg.choose_segmenter(images).mode
-
-    assert counted([6, 6, 5, 7, 6, 4], [6] * 6) == "scene"  # bolts split into pieces by colour, whole by shading
-    assert counted([5] * 6, [5, 5, 5, 5, 5, 4]) == "colour"
-    assert counted([5, 5, 5, 4, 4, 3], [2, 2, 2, 1, 1, 3]) == "colour"  # a tie
-
-
 def test_scene_components_are_a_bin_without_its_contents_and_the_parts_in_and_beside_it():
     from methods.logsad.segmentation import prepare, segment_scene
 
