@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from methods.caption_knn.colour_names import name_colour, to_lab, white_balance
-from methods.caption_knn.segmentation import Segment, SegmentationConfig, segment
+from methods.caption_knn.segmentation import Segment, SegmentationConfig, colour_sample, segment
 
 NO_OBJECTS = "no objects found."
 VIEWS = ("count", "regions", "lengths", "order", "labels")
@@ -313,7 +313,7 @@ class SceneDescriber:
     def fit(self, images: list[np.ndarray], prompt_views: list[str] | None = None) -> list[str]:
         self.object_colours = None
         scenes = [self.objects(img) for img in images]
-        self.object_colours = self._colour_sample([o.shades for s in scenes for o in s])
+        self.object_colours = colour_sample([o.shades for s in scenes for o in s])
         # Described again with the colours, as test images will be: cable colours come out of the normals too.
         scenes = [self.objects(img) for img in images]
         feats = np.array([o.features for s in scenes for o in s], dtype=np.float64)
@@ -349,16 +349,6 @@ class SceneDescriber:
                                       if sum(k for _, k in Counter(map(stability_key(v), captions[v])).most_common(3))
                                       >= 0.7 * n]
         return [self.caption(self._annotate(s)) for s in scenes]
-
-    @staticmethod
-    def _colour_sample(shades: list[np.ndarray], n: int = 128) -> np.ndarray | None:
-        """At most `n` pixel colours of the normals' objects (a fixed draw), shading included, to protect objects."""
-        if not shades:
-            return None
-        arr = np.concatenate(shades).astype(np.float32)
-        if len(arr) > n:
-            arr = arr[np.random.default_rng(0).choice(len(arr), n, replace=False)]
-        return arr
 
     def _stable_layout(self, scenes: list[list[ObjectInfo]], full: Layout) -> Layout:
         """The layout (both axes, x alone or y alone) whose regions the normals repeat most often.

@@ -46,6 +46,16 @@ class SegmentationConfig:
 SHADES = 8  # pixels per object whose colours stand for its shading (lit side, shadow side)
 
 
+def colour_sample(shades: list[np.ndarray], n: int = 128) -> np.ndarray | None:
+    """At most `n` pixel colours of the normals' objects (a fixed draw), shading included, to protect objects."""
+    if not shades:
+        return None
+    arr = np.concatenate(shades).astype(np.float32)
+    if len(arr) > n:
+        arr = arr[np.random.default_rng(0).choice(len(arr), n, replace=False)]
+    return arr
+
+
 def _disk(r: int) -> np.ndarray:
     r = max(1, int(r))
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))

@@ -308,14 +308,11 @@ def segment_embedded(image: np.ndarray, cfg: SegmenterConfig) -> tuple[list[Comp
 def learn_scene_segmenter(images: list[np.ndarray], n_colours: int = 128) -> SegmenterConfig:
     """Scene mode with up to `n_colours` pixel colours of the normals' objects (a fixed draw), shading included."""
     from methods.caption_knn.colour_names import white_balance
-    from methods.caption_knn.segmentation import segment
+    from methods.caption_knn.segmentation import colour_sample, segment
 
     shades = [sg.shades for img in images for sg in segment(white_balance(resize_work(img)), None, None)
               if not sg.fixture and len(sg.shades)]
-    colours = np.concatenate(shades).astype(np.float32) if shades else None
-    if colours is not None and len(colours) > n_colours:
-        colours = colours[np.random.default_rng(0).choice(len(colours), n_colours, replace=False)]
-    return SegmenterConfig(mode="scene", scene_colours=colours)
+    return SegmenterConfig(mode="scene", scene_colours=colour_sample(shades, n_colours))
 
 
 EMBEDDED_SEGMENTERS = ("colour", "scene")
