@@ -65,6 +65,9 @@ class LogSADConfig:
     # parts by shading and outline). Colour by default: scene mode won on some scenarios (Tapes, Sticks
     # under cables) and lost more under meshes, blur and low light (methods/logsad/README.md).
     segmenter: str = "colour"
+    # Colour segmenter: a differently coloured piece on a large part's outline with an inradius up to this
+    # many pixels is its fringe (wire crossings blurred into its edge behind a mesh), not a second part.
+    fringe_radius: float = 2.5
     auto_exposure: bool = True  # re-expose images far darker or brighter than the normals (methods/exposure.py)
     batch_size: int = 8
     sam_points_per_side: int = 16
@@ -213,7 +216,7 @@ class LogSAD(Method):
             images = [self.exposure(img) for img in images]
         if self.tier == "embedded":
             progress(0.0, "segmenter")
-            self.segmenter = learn_embedded(images, c.segmenter)
+            self.segmenter = learn_embedded(images, c.segmenter, SegmenterConfig(fringe_radius=c.fringe_radius))
         else:
             self.segmenter = SegmenterConfig(drop_border=True)
         progress(0.1, "features")

@@ -221,6 +221,7 @@ class SegmenterConfig:
     min_area: float = 0.0008  # fraction of the image; smaller parts are noise or anti-aliasing
     container_area: float = 0.03  # a component this large may hold others (a bin, a dish, a case)
     content_threshold: float = 20.0  # colour distance from a container's own colour that makes a content
+    fringe_radius: float = 0.0  # a content with an inradius up to this (px) on the outline is fringe (0: off)
     drop_border: bool = True  # learned: True when no normal component touches the border
     open_radius: int = 1  # learned: thinner than the thinnest normal object, so cables are opened away
     object_colours: np.ndarray | None = None  # learned: (n, 3) Lab colours of normal components
@@ -318,12 +319,12 @@ def learn_scene_segmenter(images: list[np.ndarray], n_colours: int = 128) -> Seg
 EMBEDDED_SEGMENTERS = ("colour", "scene")
 
 
-def learn_embedded(images: list[np.ndarray], how: str = "colour") -> SegmenterConfig:
-    """The embedded segmenter `how` names ("colour" or "scene"), learned on normal images."""
-    learn = {"colour": learn_segmenter, "scene": learn_scene_segmenter}
-    if how not in learn:
+def learn_embedded(images: list[np.ndarray], how: str = "colour",
+                   base: SegmenterConfig | None = None) -> SegmenterConfig:
+    """The embedded segmenter `how` names ("colour" or "scene"), learned on normal images from `base`'s settings."""
+    if how not in EMBEDDED_SEGMENTERS:
         raise ValueError(f"segmenter must be one of {', '.join(EMBEDDED_SEGMENTERS)}; got {how!r}")
-    return learn[how](images)
+    return learn_segmenter(images, base) if how == "colour" else learn_scene_segmenter(images)
 
 
 def split_container(part: np.ndarray, lab: np.ndarray, cfg: SegmenterConfig, min_px: float,
@@ -341,6 +342,8 @@ def split_container(part: np.ndarray, lab: np.ndarray, cfg: SegmenterConfig, min
     if others is not None:
         content &= ~others
     content = cv2.morphologyEx(content.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    if cfg.fringe_radius > 0:
+        _keep_fringes(content, part, cfg.fringe_radius)
     body = part & ~content.astype(bool)
     out = []
     if body.sum() < 0.5 * part.sum():  # no dominant colour: one object after all
@@ -356,6 +359,21 @@ def split_container(part: np.ndarray, lab: np.ndarray, cfg: SegmenterConfig, min
             if sub is not None:
                 out.append(sub)
     return out
+
+
+def _keep_fringes(content: np.ndarray, part: np.ndarray, radius: float) -> None:
+    """Give the pieces of `content` on the part's outline with an inradius up to `radius` px back to the body.
+
+    Behind a mesh, wire crossings blurred into an object's edge leave a fringe of mixed colour
+    along it, which the split would count as parts (a tape with five specks). An object of another
+    colour lying against the part (a pen touching a case) is thicker and stays a part of its own.
+    """
+    outside = cv2.dilate((~fill_holes(part)).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    n, cc = cv2.connectedComponents(content, connectivity=8)
+    for i in range(1, n):
+        piece = cc == i
+        if (piece & outside).any() and cv2.distanceTransform(piece.astype(np.uint8), cv2.DIST_L2, 3).max() <= radius:
+            content[piece] = 0
 
 
 def segment_masks(image: np.ndarray, masks: list[np.ndarray],

@@ -71,3 +71,23 @@ def test_scene_components_are_a_bin_without_its_contents_and_the_parts_in_and_be
     sticks = sorted((c for c in parts if c.length > 2.5 * c.width), key=lambda c: c.cy)
     assert [round(c.cy * 256) for c in sticks] == pytest.approx([96, 156], abs=3)
     assert any(abs(c.cx - 200 / 256) < 0.02 for c in parts)
+
+
+def _tape_with(attached: str) -> np.ndarray:
+    """A large blue tape on a light table with something of another colour on its edge."""
+    img = np.full((128, 128, 3), (225, 222, 215), np.uint8)
+    cv2.rectangle(img, (20, 50), (108, 78), (40, 70, 190), -1)
+    if attached == "fringe":  # dark specks 3 px thick along the top edge, as wire crossings behind a mesh leave
+        for x in range(26, 100, 12):
+            cv2.rectangle(img, (x, 48), (x + 5, 50), (60, 60, 60), -1)
+    else:  # a red block lying against the bottom edge
+        cv2.rectangle(img, (50, 70), (70, 90), (200, 40, 35), -1)
+    return img
+
+
+def test_a_thin_fringe_on_a_parts_outline_stays_with_it_and_a_touching_object_does_not():
+    on = SegmenterConfig(open_radius=1, fringe_radius=3.0)  # the specks' inradius is 2.9 px after smoothing
+    off = SegmenterConfig(open_radius=1)
+    assert len(segment_colour(_tape_with("fringe"), off)[0]) > 1  # specks counted as parts
+    assert len(segment_colour(_tape_with("fringe"), on)[0]) == 1
+    assert len(segment_colour(_tape_with("block"), on)[0]) == 2
