@@ -321,7 +321,7 @@ EMBEDDED_SEGMENTERS = ("colour", "scene")
 
 def learn_embedded(images: list[np.ndarray], how: str = "colour",
                    base: SegmenterConfig | None = None) -> SegmenterConfig:
-    """The embedded segmenter `how` names ("colour" or "scene"), learned on normal images from `base`'s settings."""
+    """The embedded segmenter `how` names ("colour" or "scene"), learned on normal images (colour: from `base`)."""
     if how not in EMBEDDED_SEGMENTERS:
         raise ValueError(f"segmenter must be one of {', '.join(EMBEDDED_SEGMENTERS)}; got {how!r}")
     return learn_segmenter(images, base) if how == "colour" else learn_scene_segmenter(images)
