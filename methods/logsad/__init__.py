@@ -68,12 +68,19 @@ class LogSADConfig:
     # Colour segmenter: a differently coloured piece on a large part's outline with an inradius up to this
     # many pixels is its fringe (wire crossings blurred into its edge behind a mesh), not a second part.
     fringe_radius: float = 2.5
+    # White balance on the table between a mesh's wires when the border's lightness spreads wider than
+    # this (interquartile range over median; a plain table stays below 0.18, a mesh above 0.2).
+    textured_border: float = 0.2
     auto_exposure: bool = True  # re-expose images far darker or brighter than the normals (methods/exposure.py)
     batch_size: int = 8
     sam_points_per_side: int = 16
     sam_pred_iou_thresh: float = 0.86
     sam_stability_score_thresh: float = 0.92
     seed: int = 0
+
+    def segmenter_settings(self) -> SegmenterConfig:
+        """The colour segmenter's fixed settings; `learn_segmenter` learns the rest from the normals."""
+        return SegmenterConfig(fringe_radius=self.fringe_radius, textured_border=self.textured_border)
 
 
 @dataclass
@@ -216,7 +223,7 @@ class LogSAD(Method):
             images = [self.exposure(img) for img in images]
         if self.tier == "embedded":
             progress(0.0, "segmenter")
-            self.segmenter = learn_embedded(images, c.segmenter, SegmenterConfig(fringe_radius=c.fringe_radius))
+            self.segmenter = learn_embedded(images, c.segmenter, c.segmenter_settings())
         else:
             self.segmenter = SegmenterConfig(drop_border=True)
         progress(0.1, "features")

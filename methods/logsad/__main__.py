@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     from leaderboard.datasets import DatasetError, open_dataset
     from methods.logsad.mining import mine as mine_rules
     from methods.logsad import LogSADConfig
-    from methods.logsad.segmentation import SegmenterConfig, learn_embedded, segment_embedded
+    from methods.logsad.segmentation import learn_embedded, segment_embedded
 
     try:
         ds = open_dataset(args.data, args.category)
@@ -48,8 +48,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     paths = ds.train[: args.shots] if args.shots else ds.train
     images = [to_rgb_array(p) for p in paths]
-    base = SegmenterConfig(fringe_radius=LogSADConfig().fringe_radius)
-    segmenter = learn_embedded(images, args.segmenter, base)  # the embedded segmenter, as LogSAD.fit learns it
+    # the embedded segmenter, as LogSAD.fit learns it
+    segmenter = learn_embedded(images, args.segmenter, LogSADConfig().segmenter_settings())
     rf = mine_rules([segment_embedded(img, segmenter)[0] for img in images],
                     category=args.category or Path(args.data).name)
     rulefile.dump(rf, args.out)

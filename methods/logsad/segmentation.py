@@ -63,15 +63,24 @@ def border_band(h: int, w: int, frac: float = 0.04) -> np.ndarray:
     return m
 
 
-def normalise_illumination(image: np.ndarray) -> np.ndarray:
+def normalise_illumination(image: np.ndarray, textured_border: float = 0.0) -> np.ndarray:
     """uint8 RGB → float32 RGB in [0, 1], white-balanced and exposed on the border's median.
 
     Low light, a tinted table and a warm lamp all scale the channels; dividing by the
     background colour undoes that, so colours compare across images and conditions.
+    With `textured_border` > 0, a border whose lightness spreads wider than that (interquartile
+    range over median: a mesh laid over the table) is balanced on its brightest quarter, the
+    table between the wires, instead of a median that falls on the wires.
     """
     rgb = image.astype(np.float32) / 255.0
     band = border_band(*rgb.shape[:2])
-    ref = np.median(rgb[band], axis=0)  # (3,)
+    pix = rgb[band]
+    ref = np.median(pix, axis=0)  # (3,)
+    if textured_border > 0:
+        lum = pix.mean(1)
+        q25, q50, q75 = np.percentile(lum, [25, 50, 75])
+        if (q75 - q25) / max(q50, 0.02) > textured_border:
+            ref = np.median(pix[lum >= q75], axis=0)
     ref = np.maximum(ref, 0.04)
     gain = 0.8 / ref
     gain = gain * min(1.0, 6.0 / gain.max())  # a black image stays dark instead of exploding noise
@@ -222,6 +231,7 @@ class SegmenterConfig:
     container_area: float = 0.03  # a component this large may hold others (a bin, a dish, a case)
     content_threshold: float = 20.0  # colour distance from a container's own colour that makes a content
     fringe_radius: float = 0.0  # a content with an inradius up to this (px) on the outline is fringe (0: off)
+    textured_border: float = 0.0  # white balance on the table between a mesh's wires above this border spread (0: off)
     drop_border: bool = True  # learned: True when no normal component touches the border
     open_radius: int = 1  # learned: thinner than the thinnest normal object, so cables are opened away
     object_colours: np.ndarray | None = None  # learned: (n, 3) Lab colours of normal components
@@ -238,9 +248,9 @@ def denoise(rgb01: np.ndarray) -> np.ndarray:
     return cv2.GaussianBlur(rgb01, (0, 0), sigma)
 
 
-def prepare(image: np.ndarray) -> np.ndarray:
+def prepare(image: np.ndarray, textured_border: float = 0.0) -> np.ndarray:
     """uint8 RGB of any size → normalised, denoised Lab at work size."""
-    return to_lab(denoise(normalise_illumination(resize_work(image))))
+    return to_lab(denoise(normalise_illumination(resize_work(image), textured_border)))
 
 
 def segment_colour(image: np.ndarray, cfg: SegmenterConfig,
@@ -250,7 +260,7 @@ def segment_colour(image: np.ndarray, cfg: SegmenterConfig,
     Objects are the connected parts of the foreground; a large part (a bin, a dish) is
     split into itself and the parts inside it whose colour differs from its own.
     """
-    lab = prepare(image)
+    lab = prepare(image, cfg.textured_border)
     fg = foreground_mask(lab, cfg.background_threshold, cfg.object_colours, cfg.open_radius)
     if cfg.drop_border and strip_strands:
         fg = detach_from_cables(fg, lab, cfg.object_colours, cfg.open_radius)
@@ -284,7 +294,7 @@ def segment_scene(image: np.ndarray, cfg: SegmenterConfig) -> tuple[list[Compone
     from methods.caption_knn.colour_names import white_balance  # imported here: caption_knn imports this module
     from methods.caption_knn.segmentation import segment
 
-    lab = prepare(image)
+    lab = prepare(image, cfg.textured_border)
     segs = segment(white_balance(resize_work(image)), None, cfg.scene_colours)
     min_px = cfg.min_area * lab.shape[0] * lab.shape[1]
     comps = []
@@ -379,7 +389,7 @@ def _keep_fringes(content: np.ndarray, part: np.ndarray, radius: float) -> None:
 def segment_masks(image: np.ndarray, masks: list[np.ndarray],
                   cfg: SegmenterConfig) -> tuple[list[Component], np.ndarray]:
     """Components from given masks (SAM's), at work size, with the same descriptors."""
-    lab = prepare(image)
+    lab = prepare(image, cfg.textured_border)
     h, w = lab.shape[:2]
     comps = []
     for m in masks:

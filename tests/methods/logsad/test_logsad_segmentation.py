@@ -91,3 +91,16 @@ def test_a_thin_fringe_on_a_parts_outline_stays_with_it_and_a_touching_object_do
     assert len(segment_colour(_tape_with("fringe"), off)[0]) > 1  # specks counted as parts
     assert len(segment_colour(_tape_with("fringe"), on)[0]) == 1
     assert len(segment_colour(_tape_with("block"), on)[0]) == 2
+
+
+def test_a_mesh_over_the_table_is_white_balanced_on_the_table_between_its_wires():
+    from methods.logsad.segmentation import normalise_illumination
+
+    img = np.full((128, 128, 3), (200, 190, 170), np.uint8)  # a warm table
+    img[::3] = img[:, ::3] = (40, 40, 40)  # a dark mesh: more than half of the border on wires
+    table = img[1, 1]
+    assert np.allclose(normalise_illumination(img, textured_border=0.2)[1, 1], 0.8, atol=0.02)  # table → neutral grey
+    plain = normalise_illumination(img)[1, 1]  # on the border's median, a wire: the table is overexposed
+    assert not np.allclose(plain, 0.8, atol=0.02)
+    flat = np.full((128, 128, 3), table, np.uint8)
+    np.testing.assert_allclose(normalise_illumination(flat, textured_border=0.2), normalise_illumination(flat))
