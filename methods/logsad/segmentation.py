@@ -379,10 +379,11 @@ def _keep_fringes(content: np.ndarray, part: np.ndarray, radius: float) -> None:
     colour lying against the part (a pen touching a case) is thicker and stays a part of its own.
     """
     outside = cv2.dilate((~fill_holes(part)).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
-    n, cc = cv2.connectedComponents(content, connectivity=8)
-    for i in range(1, n):
+    _, cc = cv2.connectedComponents(content, connectivity=8)
+    inside = cv2.distanceTransform(content, cv2.DIST_L2, 3)  # pieces are apart, so each one's own inradius
+    for i in np.unique(cc[outside & (cc > 0)]):
         piece = cc == i
-        if (piece & outside).any() and cv2.distanceTransform(piece.astype(np.uint8), cv2.DIST_L2, 3).max() <= radius:
+        if inside[piece].max() <= radius:
             content[piece] = 0
 
 
