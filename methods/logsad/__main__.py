@@ -9,6 +9,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from methods.logsad.segmentation import EMBEDDED_SEGMENTERS
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m methods.logsad", description=__doc__.splitlines()[0])
@@ -17,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     mine.add_argument("--data", required=True, help="dataset root (any layout leaderboard reads) or a folder of images")
     mine.add_argument("--category", default=None)
     mine.add_argument("--shots", type=int, default=None, help="use the first N normal images (all by default)")
-    mine.add_argument("--segmenter", choices=("colour", "scene"), default="colour",
+    mine.add_argument("--segmenter", choices=EMBEDDED_SEGMENTERS, default="colour",
                       help="embedded segmenter, as LogSAD's config `segmenter` names it")
     mine.add_argument("--out", required=True)
     check = sub.add_parser("check", help="parse a rule file and report its errors")
