@@ -46,6 +46,8 @@ OPERATOR_WORDS: list[tuple[str, tuple[str, ...]]] = [
 ]
 # Words that put a defect on the object's outline (a bite, a chipped edge) rather than inside it.
 EDGE_WORDS = ("edge", "notch", "bite", "rim", "outline")
+# Words that draw a Line mask jagged and branching, as cracks run, rather than as a smooth stroke.
+JAGGED_WORDS = ("crack", "jagged", "zigzag", "branch", "fissure")
 DARK_WORDS = ("dark", "black", "burn", "crack", "hole")
 BRIGHT_WORDS = ("bright", "white", "light", "shiny", "scratch")
 _TONE_WORDS = {"dark", "darker", "light", "lighter", "bright", "brighter", "black", "white"}
@@ -148,6 +150,19 @@ def _stain(img: np.ndarray, mask: np.ndarray, look: Appearance, rng: np.random.G
     return out * (1 - 0.15 * rim[..., None])
 
 
+def dark_stroke(look: Appearance, words: tuple[str, ...], surface: float, rng: np.random.Generator) -> bool:
+    """Whether a line is drawn darker than its surface (luminance `surface`, 0–255).
+
+    A named tone decides, a crack is dark; "lighter or darker" draws the tone that contrasts
+    with the surface four times in five, since a mark shows most against its surface.
+    """
+    if look.tone:
+        return look.tone < 0
+    if "crack" in words:
+        return True
+    return bool(rng.random() < (0.8 if surface > 128 else 0.2))
+
+
 def _line(img: np.ndarray, mask: np.ndarray, look: Appearance, rng: np.random.Generator, ctx: dict) -> np.ndarray:
     """Thin strokes along the mask's skeleton: dark for cracks and threads, bright for scratches."""
     skeleton = skeletonize(mask)
@@ -160,7 +175,7 @@ def _line(img: np.ndarray, mask: np.ndarray, look: Appearance, rng: np.random.Ge
     skeleton = cv2.remap(skeleton.astype(np.float32), grid_x + wobble, grid_y - wobble, cv2.INTER_LINEAR) > 0.3
     stroke = cv2.dilate(skeleton.astype(np.uint8), np.ones((width, width), np.uint8)) if width > 1 else skeleton
     stroke = cv2.GaussianBlur(stroke.astype(np.float32), (0, 0), 0.7) * mask
-    dark = look.tone < 0 if look.tone else ctx["words"].count("crack") > 0 or rng.random() < 0.5
+    dark = dark_stroke(look, ctx["words"], float(_luminance(img)[mask].mean()), rng)
     if look.colour is not None:
         return _mix(img, look.colour, stroke * rng.uniform(0.7, 0.95))
     if dark:
@@ -242,24 +257,38 @@ def _foreign(img: np.ndarray, mask: np.ndarray, look: Appearance, rng: np.random
 
 
 def _missing(img: np.ndarray, mask: np.ndarray, look: Appearance, rng: np.random.Generator, ctx: dict) -> np.ndarray:
-    """Material gone: the backdrop shows through, with a dark broken edge; on textures a dark gap.
+    """Material gone: on an object, the backdrop shows through a clean gap whose rim of remaining
+    material is pressed slightly darker; on a texture (no backdrop), a dark gap with a broken edge.
 
     The backdrop is the one around the mask (a tray under a part, not the table's far edge).
     """
     background = ctx["background"]
     foreground = ctx.get("foreground")
-    if background is not None and foreground is not None:
-        near = cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8), iterations=max(3, mask.shape[0] // 32))
+    m8 = mask.astype(np.uint8)
+    if background is None:
+        out = _mix(img, img * rng.uniform(0.1, 0.25), _feather(mask, 1.0))
+        edge = cv2.dilate(m8, np.ones((3, 3), np.uint8), iterations=2).astype(bool) & ~cv2.erode(
+            m8, np.ones((3, 3), np.uint8)).astype(bool)
+        edge = cv2.GaussianBlur(edge.astype(np.float32), (0, 0), 1.0)
+        return out * (1 - rng.uniform(0.3, 0.5) * edge[..., None])
+    if foreground is not None:
+        near = cv2.dilate(m8, np.ones((3, 3), np.uint8), iterations=max(3, mask.shape[0] // 32))
         around = near.astype(bool) & ~foreground
         if around.sum() >= 8:
             background = np.median(img[around], axis=0)
-    noise = perlin_noise(mask.shape, 20, rng)[..., None] * 12
-    fill = (np.asarray(background, np.float32) + noise) if background is not None else img * rng.uniform(0.1, 0.25)
-    out = _mix(img, fill, _feather(mask, 1.0))
-    edge = cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8), iterations=2).astype(bool) & ~cv2.erode(
-        mask.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-    edge = cv2.GaussianBlur(edge.astype(np.float32), (0, 0), 1.0)
-    return out * (1 - rng.uniform(0.3, 0.5) * edge[..., None])
+    noise = perlin_noise(mask.shape, 20, rng)[..., None] * 6
+    fill = np.asarray(background, np.float32) + noise
+    # The rim: the part of the mask within a few pixels of the material that remains.
+    depth = cv2.distanceTransform(m8, cv2.DIST_L2, 3)
+    rim_width = max(1.0, rng.uniform(0.2, 0.35) * float(depth.max()))
+    remaining = foreground & ~mask if foreground is not None else np.zeros_like(mask)
+    to_material = cv2.distanceTransform((~remaining).astype(np.uint8), cv2.DIST_L2, 3)
+    gone = mask & (to_material > rim_width)
+    if not gone.any():
+        gone = mask
+    out = _mix(img, fill, _feather(gone, 1.0))
+    rim = (mask & ~gone).astype(np.float32) * np.clip(1 - to_material / (rim_width + 1), 0, 1)
+    return out * (1 - rng.uniform(0.1, 0.25) * cv2.GaussianBlur(rim, (0, 0), 0.8)[..., None])
 
 
 OPERATORS: dict[str, Callable[..., np.ndarray]] = {
@@ -345,10 +374,11 @@ def synthesize_candidates(image: ImageLike, category: Category, rng: np.random.G
     look = read_description(category.description)
     words = tuple(re.findall(r"[a-z]+", category.description.lower()))
     at_edge = any(w.startswith(EDGE_WORDS) for w in words)
+    jagged = any(w.startswith(JAGGED_WORDS) for w in words)
     made: list[Synthesis] = []
     for _ in range(max(1, n_candidates)):
         region = parts[int(rng.integers(len(parts)))] if len(parts) else foreground
-        drawn = sample_mask(region, category, rng, at_edge)
+        drawn = sample_mask(region, category, rng, at_edge, jagged)
         if look.colours:
             look = replace(look, colour=look.colours[int(rng.integers(len(look.colours)))])
         if pipe is None:

@@ -119,6 +119,35 @@ def _brush(canvas: np.ndarray, p: dict, center: np.ndarray, scale: float) -> Non
         cv2.circle(canvas, (int(x), int(y)), width // 2, 1, -1)
 
 
+def _crack_params(rng: np.random.Generator) -> dict:
+    """Two arms leaving a point in roughly opposite directions, each turning at every step, and a branch."""
+    first = rng.uniform(0, 2 * np.pi)
+    arms = []
+    for heading in (first, first + np.pi + rng.normal(0, 0.6)):
+        turns = heading + np.cumsum(rng.normal(0, 0.45, 7))
+        arms.append((turns, rng.uniform(0.6, 1.0, 7)))
+    side = rng.choice([-1.0, 1.0]) * rng.uniform(0.6, 1.2)
+    branch = arms[0][0][3] + side + np.cumsum(rng.normal(0, 0.45, 4))
+    return {"arms": arms, "branch": (branch, rng.uniform(0.6, 1.0, 4))}
+
+
+def _walk(start: np.ndarray, turns: np.ndarray, steps: np.ndarray, unit: float) -> np.ndarray:
+    deltas = np.stack([np.cos(turns), np.sin(turns)], axis=1) * (steps * unit)[:, None]
+    return np.vstack([start, start + np.cumsum(deltas, axis=0)])
+
+
+def _crack(canvas: np.ndarray, p: dict, center: np.ndarray, scale: float) -> None:
+    unit = scale / 2 / 7 / 0.8  # each arm about half the scale long
+    arms = [_walk(center, turns, steps, unit) for turns, steps in p["arms"]]
+    branch = _walk(arms[0][4], p["branch"][0], p["branch"][1], unit)
+    width = _thickness(scale, 0.04)
+    for path in (*arms, branch):
+        cv2.polylines(canvas, [np.round(path).astype(np.int32)], False, 1, width)
+
+
+# A Line whose description calls it a crack is drawn jagged and branching (see inpaint.JAGGED_WORDS).
+JAGGED_LINE = (_crack_params, _crack)
+
 FAMILIES: dict[str, tuple[Callable[[np.random.Generator], dict], Callable[..., None]]] = {
     "Rectangle": (_rect_params, _rect),
     "Line": (_line_params, _line),
@@ -170,9 +199,10 @@ def _perlin_mask(foreground: np.ndarray, size: str, target: float, rng: np.rando
 
 
 def generate_mask(foreground: np.ndarray, shape: str, size: str, rng: np.random.Generator,
-                  at_edge: bool = False) -> np.ndarray:
+                  at_edge: bool = False, jagged: bool = False) -> np.ndarray:
     """bool (H, W) of family `shape` at `size` (both named), inside `foreground`; centred on its
-    outline when `at_edge` (a bite out of the object), well inside it otherwise."""
+    outline when `at_edge` (a bite out of the object), well inside it otherwise. `jagged` draws a
+    Line as a crack: one jagged figure of two arms and a branch."""
     foreground = np.asarray(foreground, bool)
     if not foreground.any():
         raise ValueError("foreground is empty: there is no object to place a defect on")
@@ -191,7 +221,8 @@ def generate_mask(foreground: np.ndarray, shape: str, size: str, rng: np.random.
     best = np.zeros_like(foreground)
     # A region centred near the object's edge may be cut below the range; place it again.
     for _ in range(6):
-        mask = _fit_regions(foreground, FAMILIES[shape], target, rng, at_edge)
+        family = JAGGED_LINE if jagged and shape == "Line" else FAMILIES[shape]
+        mask = _fit_regions(foreground, family, target, rng, at_edge, single=jagged and shape == "Line")
         if lo <= mask.sum() <= hi:
             return mask
         best = mask if abs(mask.sum() - target) < abs(best.sum() - target) else best
@@ -199,10 +230,10 @@ def generate_mask(foreground: np.ndarray, shape: str, size: str, rng: np.random.
 
 
 def _fit_regions(foreground: np.ndarray, family: tuple, target: float, rng: np.random.Generator,
-                 at_edge: bool = False) -> np.ndarray:
+                 at_edge: bool = False, single: bool = False) -> np.ndarray:
     """Regions of one family at random centres, scaled until their area meets `target`."""
     make_params, paint = family
-    regions = 1 if at_edge else int(rng.integers(1, MAX_REGIONS + 1))
+    regions = 1 if at_edge or single else int(rng.integers(1, MAX_REGIONS + 1))
     fg8 = foreground.astype(np.uint8)
     if at_edge:
         outline = foreground & ~cv2.erode(fg8, np.ones((3, 3), np.uint8)).astype(bool)
@@ -242,11 +273,11 @@ def _fit_regions(foreground: np.ndarray, family: tuple, target: float, rng: np.r
 
 
 def sample_mask(foreground: np.ndarray, category: Category, rng: np.random.Generator,
-                at_edge: bool = False) -> MaskDraw:
+                at_edge: bool = False, jagged: bool = False) -> MaskDraw:
     """A mask for `category`: one of its shapes and sizes, 'unknown' drawn at random."""
     shapes = category.shapes() if category.shape != [UNKNOWN] else list(LOCAL_SHAPES)
     shape = shapes[int(rng.integers(len(shapes)))]
     sizes = category.sizes()
     size = sizes[int(rng.integers(len(sizes)))]
-    return MaskDraw(generate_mask(foreground, shape, size, rng, at_edge), shape,
+    return MaskDraw(generate_mask(foreground, shape, size, rng, at_edge, jagged), shape,
                     "Foreground" if shape == "Foreground Mask" else size)

@@ -57,3 +57,19 @@ def test_foreground_finds_an_object_on_a_backdrop_and_not_on_a_texture():
     assert abs(fg.mean() - 50 * 50 / 96**2) < 0.05
     texture = np.random.default_rng(0).integers(0, 255, (96, 96, 3)).astype(np.uint8)
     assert estimate_foreground(texture).all()
+
+
+def test_a_crack_is_one_jagged_figure():
+    fg = disc()
+    lo, hi = SIZE_RANGES["Medium"]
+    spread = {True: [], False: []}
+    for seed in range(20):
+        for jagged in (True, False):
+            mask = generate_mask(fg, "Line", "Medium", np.random.default_rng(seed), jagged=jagged)
+            assert lo * 0.98 <= mask.sum() / fg.sum() <= hi * 1.02
+            if jagged:
+                assert ndimage.label(mask, np.ones((3, 3)))[1] == 1
+            # Width across the figure's main axis over its length: a crack wanders off any straight line.
+            small, large = np.linalg.eigvalsh(np.cov(np.argwhere(mask).T.astype(float)))
+            spread[jagged].append(np.sqrt(small / large))
+    assert np.median(spread[True]) > 1.4 * np.median(spread[False])

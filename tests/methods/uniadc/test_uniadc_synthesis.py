@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from methods.uniadc.__main__ import main
-from methods.uniadc.inpaint import diffusion_arguments, read_description, repaint, synthesize
+from methods.uniadc.inpaint import dark_stroke, diffusion_arguments, read_description, repaint, synthesize
 from methods.uniadc.prior import Category
 
 
@@ -114,3 +114,29 @@ def test_cli_refuses_bad_input(tmp_path, capsys):
     assert "no images" in capsys.readouterr().err
     assert main(["synthesize", "--prior", str(prior), "--images", str(tmp_path), "--out", "o", "--n", "5000"]) == 2
     assert "1 to 1000" in capsys.readouterr().err
+
+
+def test_a_line_of_either_tone_mostly_contrasts_with_its_surface():
+    either = read_description("Thin scratches, lighter or darker than the surface")
+    words = ("thin", "scratches")
+    for surface, dark_share in ((220.0, 0.8), (50.0, 0.2)):
+        share = np.mean([dark_stroke(either, words, surface, np.random.default_rng(s)) for s in range(400)])
+        assert abs(share - dark_share) < 0.06
+    rng = np.random.default_rng(0)
+    assert not dark_stroke(read_description("Bright scratches"), ("bright", "scratches"), 220.0, rng)
+    assert dark_stroke(read_description("A crack"), ("a", "crack"), 50.0, rng)
+
+
+def test_a_bite_shows_the_backdrop_inside_a_darker_rim_of_material():
+    img = np.full((64, 64, 3), 200, np.uint8)
+    foreground = np.zeros((64, 64), bool)
+    foreground[20:44, 8:56] = True
+    img[foreground] = (180, 40, 40)
+    yy, xx = np.mgrid[:64, :64]
+    mask = ((yy - 20) ** 2 + (xx - 32) ** 2 < 8**2) & foreground  # a half disc out of the top edge
+    out = repaint(img, mask, read_description("A bite-shaped notch missing from the edge"), np.random.default_rng(0),
+                  foreground).astype(int)
+    assert np.abs(out[20:23, 29:36] - 200).max() < 12  # the gap: backdrop, no dark outline
+    rim = mask & cv2.dilate((foreground & ~mask).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    material = out[rim][out[rim][:, 1] < 100]  # rim pixels still showing the part, not the backdrop
+    assert len(material) > 0.6 * rim.sum() and (material[:, 0] < 178).all()  # pressed darker than 180
