@@ -219,10 +219,11 @@ def generate_mask(foreground: np.ndarray, shape: str, size: str, rng: np.random.
         return _perlin_mask(foreground, size, target, rng)
 
     best = np.zeros_like(foreground)
+    crack = jagged and shape == "Line"
+    family = JAGGED_LINE if crack else FAMILIES[shape]
     # A region centred near the object's edge may be cut below the range; place it again.
     for _ in range(6):
-        family = JAGGED_LINE if jagged and shape == "Line" else FAMILIES[shape]
-        mask = _fit_regions(foreground, family, target, rng, at_edge, single=jagged and shape == "Line")
+        mask = _fit_regions(foreground, family, target, rng, at_edge, single=crack)
         if lo <= mask.sum() <= hi:
             return mask
         best = mask if abs(mask.sum() - target) < abs(best.sum() - target) else best
