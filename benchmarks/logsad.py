@@ -3,11 +3,17 @@
     python -m benchmarks.logsad                              # everything (10 scenarios × 5 conditions, 4-shot, timing)
     python -m benchmarks.logsad --categories Sticks,Fruits   # one share of the work (resumable JSON lines) ...
     python -m benchmarks.logsad --summarise                  # ... and the summary from all shares
+    python -m benchmarks.logsad --skip-full --given-rules examples/rules   # 4-shot with the scenarios' rule files
 
 Reported: the White BG mean logical and structural image AUROC (next to PatchCore's from
 benchmarks/results/suites-patchcore.json when it exists), the mean logical AUROC per
 condition, 4-shot (the mean of three draws of normals) against the full normal set, and
 predict time against the backbone's forward time on one image.
+
+Two 4-shot protocols: rules mined from the four normals (the default, nothing but the four),
+and, with --given-rules DIR, the scenario's rule file DIR/<scenario>.yaml with patch memory,
+calibration and segmenter from the four normals. The second is the paper's protocol: its
+match-of-thought rules are written once per category and do not change with the shot count.
 """
 from __future__ import annotations
 
@@ -15,6 +21,7 @@ import argparse
 import json
 import statistics
 import time
+from pathlib import Path
 from typing import Any, Optional
 
 from benchmarks.common import RESULTS, machine, timed, write_results
@@ -53,12 +60,21 @@ def run_full(categories: Optional[list[str]], tag: str, conditions: Optional[lis
 DRAWS: tuple[Optional[int], ...] = (None, 1, 2)
 
 
-def run_few_shot(categories: list[str], shots: int, tag: str) -> None:
-    """White BG only: fit on `shots` normals per draw, as `python -m leaderboard evaluate --shots N [--shot-seed S]`."""
+def few_shot_runs(shots: int, given_rules: bool) -> str:
+    return f"{SUITE}-logsad-{shots}shot{'-given-rules' if given_rules else ''}"
+
+
+def run_few_shot(categories: list[str], shots: int, tag: str, rules_dir: Optional[Path] = None) -> None:
+    """White BG only: fit on `shots` normals per draw, as `python -m leaderboard evaluate --shots N [--shot-seed S]`
+    (with `--config` naming `rules: DIR/<scenario>.yaml` when `rules_dir` is given)."""
     from leaderboard import suites
     from leaderboard.evaluate import evaluate
 
-    out = RUNS / f"{SUITE}-logsad-{shots}shot{tag}.jsonl"
+    if rules_dir is not None:
+        missing = [c for c in categories if not (rules_dir / f"{c}.yaml").is_file()]
+        if missing:
+            raise SystemExit(f"--given-rules {rules_dir}: no rule file for {', '.join(missing)}")
+    out = RUNS / f"{few_shot_runs(shots, rules_dir is not None)}{tag}.jsonl"
     done = set()
     if out.exists():
         done = {(r["category"], r.get("shot_seed")) for r in map(json.loads, out.read_text().splitlines())}
@@ -67,9 +83,12 @@ def run_few_shot(categories: list[str], shots: int, tag: str) -> None:
         for seed in DRAWS:
             if (category, seed) in done:
                 continue
-            row = evaluate("logsad", data=root, category=category, shots=shots, tier="embedded",
+            config = {"rules": str(rules_dir / f"{category}.yaml")} if rules_dir is not None else None
+            row = evaluate("logsad", data=root, category=category, config=config, shots=shots, tier="embedded",
                            condition="white_bg", shot_seed=seed, progress=False)
             row["condition"] = "white_bg"
+            if rules_dir is not None:
+                row["rule_file"] = config["rules"]
             with out.open("a") as fh:
                 fh.write(json.dumps(row) + "\n")
 
@@ -114,7 +133,6 @@ def summarise(shots: int) -> dict[str, Any]:
     from leaderboard.run_suite import summary_table
 
     rows = [r for r in _rows(f"{SUITE}-logsad.jsonl") + _rows(f"{SUITE}-logsad-part*.jsonl") if r["method"] == "logsad"]
-    few = [r for r in _rows(f"{SUITE}-logsad-{shots}shot*.jsonl")]
     if rows:
         print(summary_table(rows))
         print(summary_table(rows, "image_auroc_structural"))
@@ -138,28 +156,10 @@ def summarise(shots: int) -> dict[str, Any]:
         "per_task": [{"category": r["category"], "condition": r["condition"], "metrics": r["metrics"],
                       "timing": r["timing"]} for r in rows],
     }
-    if few:
-        cats = sorted({r["category"] for r in few})
-        seeds = sorted({r.get("shot_seed") for r in few}, key=lambda s: -1 if s is None else s)
-
-        def per_category(metric: str) -> dict[str, Optional[float]]:
-            return {c: _mean([r["metrics"][metric] for r in few if r["category"] == c]) for c in cats}
-
-        logical = per_category("image_auroc_logical")
-        payload[f"{shots}_shot"] = {
-            "categories": cats,
-            "draws": ["first sorted" if s is None else f"seed {s}" for s in seeds],
-            "image_auroc_logical": _mean(list(logical.values())),
-            "image_auroc_structural": _mean(list(per_category("image_auroc_structural").values())),
-            "full_set_logical_same_categories": _mean([white[c]["metrics"]["image_auroc_logical"]
-                                                       for c in cats if c in white]),
-            "per_category": logical,
-            "per_draw": {("first sorted" if s is None else f"seed {s}"):
-                         _mean([r["metrics"]["image_auroc_logical"] for r in few if r.get("shot_seed") == s])
-                         for s in seeds},
-            "per_category_per_draw": {c: [round(r["metrics"]["image_auroc_logical"], 4) for s in seeds for r in few
-                                          if r["category"] == c and r.get("shot_seed") == s] for c in cats},
-        }
+    for given in (False, True):
+        few = _rows(f"{few_shot_runs(shots, given)}.jsonl") + _rows(f"{few_shot_runs(shots, given)}-part*.jsonl")
+        if few:
+            payload[f"{shots}_shot{'_given_rules' if given else ''}"] = _few_shot_summary(few, white, given)
     patchcore = RESULTS / "suites-patchcore.json"
     if patchcore.exists():
         pc = json.loads(patchcore.read_text())
@@ -174,6 +174,32 @@ def summarise(shots: int) -> dict[str, Any]:
     return payload
 
 
+def _few_shot_summary(few: list[dict[str, Any]], white: dict[str, dict[str, Any]], given: bool) -> dict[str, Any]:
+    cats = sorted({r["category"] for r in few})
+    seeds = sorted({r.get("shot_seed") for r in few}, key=lambda s: -1 if s is None else s)
+
+    def per_category(metric: str) -> dict[str, Optional[float]]:
+        return {c: _mean([r["metrics"][metric] for r in few if r["category"] == c]) for c in cats}
+
+    logical = per_category("image_auroc_logical")
+    return {
+        "rules": (sorted({str(Path(r["rule_file"]).parent) for r in few if "rule_file" in r}) if given
+                  else "mined from the draw's normals"),
+        "categories": cats,
+        "draws": ["first sorted" if s is None else f"seed {s}" for s in seeds],
+        "image_auroc_logical": _mean(list(logical.values())),
+        "image_auroc_structural": _mean(list(per_category("image_auroc_structural").values())),
+        "full_set_logical_same_categories": _mean([white[c]["metrics"]["image_auroc_logical"]
+                                                   for c in cats if c in white]),
+        "per_category": logical,
+        "per_draw": {("first sorted" if s is None else f"seed {s}"):
+                     _mean([r["metrics"]["image_auroc_logical"] for r in few if r.get("shot_seed") == s])
+                     for s in seeds},
+        "per_category_per_draw": {c: [round(r["metrics"]["image_auroc_logical"], 4) for s in seeds for r in few
+                                      if r["category"] == c and r.get("shot_seed") == s] for c in cats},
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--categories", help="comma-separated share of the scenarios (default: all)")
@@ -183,6 +209,8 @@ def main() -> None:
     ap.add_argument("--summarise", action="store_true", help="only write the summary from existing runs")
     ap.add_argument("--skip-full", action="store_true")
     ap.add_argument("--timing-only", action="store_true")
+    ap.add_argument("--given-rules", type=Path, metavar="DIR",
+                    help="4-shot with DIR/<scenario>.yaml as the rule file (e.g. examples/rules), not mined rules")
     args = ap.parse_args()
     RUNS.mkdir(parents=True, exist_ok=True)
     if args.timing_only:
@@ -195,8 +223,8 @@ def main() -> None:
         t0 = time.perf_counter()
         if not args.skip_full:
             run_full(cats, tag, args.conditions.split(",") if args.conditions else None)
-        run_few_shot(cats, args.shots, tag)
-        if not args.part or args.part == "1":
+        run_few_shot(cats, args.shots, tag, args.given_rules)
+        if args.given_rules is None and (not args.part or args.part == "1"):
             (RUNS / "logsad-timing.json").write_text(json.dumps(timing()))
         print(f"done in {time.perf_counter() - t0:.0f}s")
     out = write_results("logsad", summarise(args.shots))
