@@ -94,6 +94,22 @@ class Analysis:
     exposure_gain: float = 1.0  # how much the image was re-exposed before it was seen (1: not at all)
 
 
+def _rules_judge(rule_file: rulefile.RuleFile):
+    """How well a given rule file holds on normals segmented one way: minus the rules they break.
+
+    A rule file is mined (or written) with one segmentation; learned from a few other normals,
+    the thresholds may split parts differently and break rules on every normal.
+    """
+    def judge(per_image: list[list[Component]]) -> float:
+        broken = 0
+        for comps in per_image:
+            assign(comps, rule_file.interests)
+            broken += sum(not r.holds for r in check_all(rule_file, comps))
+        return -broken / max(len(per_image), 1)
+
+    return judge
+
+
 @register("logsad")
 class LogSAD(Method):
     Config = LogSADConfig
@@ -221,16 +237,18 @@ class LogSAD(Method):
         self.exposure = Exposure.fit(images) if c.auto_exposure else None
         if self.exposure is not None:  # a normal far off the others' exposure is seen as a test image would be
             images = [self.exposure(img) for img in images]
+        given = rulefile.load(c.rules) if c.rules else None
         if self.tier == "embedded":
             progress(0.0, "segmenter")
-            self.segmenter = learn_embedded(images, c.segmenter, c.segmenter_settings())
+            self.segmenter = learn_embedded(images, c.segmenter, c.segmenter_settings(),
+                                            judge=None if given is None else _rules_judge(given))
         else:
             self.segmenter = SegmenterConfig(drop_border=True)
         progress(0.1, "features")
         normals = self._analyse(images)
         comps = [a.components for a in normals]
-        if c.rules:
-            self.rule_file = rulefile.load(c.rules)
+        if given is not None:
+            self.rule_file = given
             for cs in comps:
                 assign(cs, self.rule_file.interests)
         else:

@@ -9,6 +9,8 @@ enter from it. Scene mode (`segment_scene`, opt-in) takes caption_knn's object f
 """
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -329,12 +331,13 @@ def learn_scene_segmenter(images: list[np.ndarray], n_colours: int = 128) -> Seg
 EMBEDDED_SEGMENTERS = ("colour", "scene")
 
 
-def learn_embedded(images: list[np.ndarray], how: str = "colour",
-                   base: SegmenterConfig | None = None) -> SegmenterConfig:
-    """The embedded segmenter `how` names ("colour" or "scene"), learned on normal images (colour: from `base`)."""
+def learn_embedded(images: list[np.ndarray], how: str = "colour", base: SegmenterConfig | None = None,
+                   judge: Callable[[list[list[Component]]], float] | None = None) -> SegmenterConfig:
+    """The embedded segmenter `how` names ("colour" or "scene"), learned on normal images (colour: from `base`,
+    with `judge` as `learn_segmenter` takes it)."""
     if how not in EMBEDDED_SEGMENTERS:
         raise ValueError(f"segmenter must be one of {', '.join(EMBEDDED_SEGMENTERS)}; got {how!r}")
-    return learn_segmenter(images, base) if how == "colour" else learn_scene_segmenter(images)
+    return learn_segmenter(images, base, judge=judge) if how == "colour" else learn_scene_segmenter(images)
 
 
 def split_container(part: np.ndarray, lab: np.ndarray, cfg: SegmenterConfig, min_px: float,
@@ -406,11 +409,14 @@ def segment_masks(image: np.ndarray, masks: list[np.ndarray],
 
 def learn_segmenter(images: list[np.ndarray], base: SegmenterConfig | None = None,
                     background_thresholds: tuple[float, ...] = (7.0, 10.0, 14.0),
-                    content_thresholds: tuple[float, ...] = (10.0, 15.0, 22.0)) -> SegmenterConfig:
+                    content_thresholds: tuple[float, ...] = (10.0, 15.0, 22.0),
+                    judge: Callable[[list[list[Component]]], float] | None = None) -> SegmenterConfig:
     """Fit the segmenter's settings on normal images alone.
 
     The thresholds are chosen so that the normals agree on how many components they
     hold (the most frequent count is the most frequent; ties go to the finer split).
+    With a `judge` (higher is better: a given rule file holding on the normals), its
+    verdict on the normals' components comes first and the agreement breaks ties.
     Object colours protect objects from a background of the same colour; the opening
     radius is a third of the thinnest normal object; border components are dropped
     unless normal objects touch the border too.
@@ -420,13 +426,14 @@ def learn_segmenter(images: list[np.ndarray], base: SegmenterConfig | None = Non
 
     probe = images[:8]
     base = dataclasses.replace(base or SegmenterConfig(), drop_border=True, object_colours=None, open_radius=1)
-    best, best_key = base, (-1.0, -1)
+    best, best_key = base, (-math.inf, -1.0, -1)
     for bt in background_thresholds:
         for ct in content_thresholds:
             cfg = dataclasses.replace(base, background_threshold=bt, content_threshold=ct)
-            counts = [len(segment_colour(img, cfg)[0]) for img in probe]
+            comps = [segment_colour(img, cfg)[0] for img in probe]
+            counts = [len(cs) for cs in comps]
             mode, freq = Counter(counts).most_common(1)[0]
-            key = (freq / len(counts) if mode > 0 else 0.0, mode)
+            key = (judge(comps) if judge is not None else 0.0, freq / len(counts) if mode > 0 else 0.0, mode)
             if key > best_key:
                 best, best_key = cfg, key
     cfg = dataclasses.replace(best, drop_border=False)

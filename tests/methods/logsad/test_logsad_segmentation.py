@@ -104,3 +104,17 @@ def test_a_mesh_over_the_table_is_white_balanced_on_the_table_between_its_wires(
     assert not np.allclose(plain, 0.8, atol=0.02)
     flat = np.full((128, 128, 3), table, np.uint8)
     np.testing.assert_allclose(normalise_illumination(flat, textured_border=0.2), normalise_illumination(flat))
+
+
+def test_a_judge_decides_the_thresholds_before_the_count_agreement(normals):
+    """With a given rule file the segmentation it holds under wins; here a judge that likes only its fifth call."""
+    calls: list[int] = []
+
+    def judge(per_image):
+        calls.append(len(per_image))
+        return 1.0 if len(calls) == 5 else 0.0
+
+    bts, cts = (7.0, 10.0, 14.0), (10.0, 15.0, 22.0)
+    cfg = learn_segmenter(normals[:4], background_thresholds=bts, content_thresholds=cts, judge=judge)
+    assert calls == [4] * 9
+    assert (cfg.background_threshold, cfg.content_threshold) == (bts[1], cts[1])
