@@ -276,7 +276,11 @@ class LogSAD(Method):
         return warnings
 
     def _bank(self, normals: list[Analysis]) -> torch.Tensor:
+        """Patch memory: a greedy coreset, or every patch below `few_shot_below` normals (a tenth of four
+        images' patches is too thin a memory: dev 4-shot with given rule files, structural 0.586 → 0.593)."""
         bank = torch.cat([a.patch_feats.reshape(-1, a.patch_feats.shape[-1]) for a in normals])
+        if len(normals) < self.config.few_shot_below:
+            return bank.contiguous()
         size = min(max(1, int(len(bank) * self.config.coreset_ratio)), self.config.max_coreset)
         if len(normals) > 1 and size < len(bank):
             bank = bank[greedy_coreset(bank, size, seed=self.config.seed)]
