@@ -45,7 +45,7 @@ class LogSADConfig:
     clip_layers: tuple[int, ...] = (5, 11, 17, 23)  # full tier: four stages of ViT-L/14, as the paper
     neighbourhood: int = 3
     coreset_ratio: float = 0.1
-    max_coreset: int = 1000  # bounds fit and predict time on CPU
+    max_coreset: int = 1000  # bounds fit and predict time on CPU (below `few_shot_below` normals every patch is kept)
     holdout: float = 0.25  # share of normals held out for calibration ...
     leave_one_out_below: int = 10  # ... or leave-one-out calibration with fewer normals
     # Below this many normals a broken rule counts as much as it is rarer than on held-out normals;
