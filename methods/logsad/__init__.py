@@ -48,8 +48,8 @@ class LogSADConfig:
     max_coreset: int = 1000  # bounds fit and predict time on CPU (below `few_shot_below` normals every patch is kept)
     holdout: float = 0.25  # share of normals held out for calibration ...
     leave_one_out_below: int = 10  # ... or leave-one-out calibration with fewer normals
-    # Below this many normals a broken rule counts as much as it is rarer than on held-out normals;
-    # from more, a broken rule decides (Eq. 4): under cables and meshes the other detectors
+    # Below this many normals rules mined from them count as much as they are rarer than on held-out
+    # normals; from more, or with a given rule file, a broken rule decides (Eq. 4): under cables and meshes the other detectors
     # saturate and the rules are what still ranks the images.
     calibrate_rules_below: int = 10
     detectors: tuple[str, ...] = DETECTORS
@@ -306,22 +306,22 @@ class LogSAD(Method):
         return [(memory, normals[i]) for i in range(n - held, n)]
 
     def _calibrate_rules(self, images: list[np.ndarray], normals: list[Analysis]) -> None:
-        """How many rules a held-out normal breaks → μ, σ of the rules detector (few normals only).
+        """How many rules a held-out normal breaks → μ, σ of the rules detector (rules mined from few normals only).
 
         Rules mined from four normals break on unseen normals often (dev copy: on 45–97 % of the
         normal test images of Ropes, Dishes, Tools, Balls), so they are checked on normals they were
-        not mined from (a given rule file as it is) and a broken rule counts as much as it is rarer
-        there. From `calibrate_rules_below` normals on, μ = 0 and a broken rule scores 1 (Eq. 4).
+        not mined from and a broken rule counts as much as it is rarer there. From
+        `calibrate_rules_below` normals on, and for a given rule file at any shot count (it was not
+        mined from these few normals), μ = 0 and a broken rule scores 1 (Eq. 4).
         """
         if "rules" not in self.active:
             return
-        if len(normals) >= self.config.calibrate_rules_below:
+        if len(normals) >= self.config.calibrate_rules_below or self.config.rules:
             self.calibrators["rules"] = Calibrator(0.0, RULES_FLOOR)
             return
         broken = []
         for memory, probe in self._calibration_pairs(images, normals):  # leave-one-out: a split per probe
-            rf = (self.rule_file if self.config.rules else
-                  mine([normals[j].components for j in memory], MiningConfig(), category=""))
+            rf = mine([normals[j].components for j in memory], MiningConfig(), category="")
             assign(probe.components, rf.interests)
             broken.append(sum(not r.holds for r in check_all(rf, probe.components)))
         for a in normals:  # mining on the splits re-labelled the normals' components

@@ -70,16 +70,18 @@ def test_few_shot_detectors_are_a_setting_and_survive_save_load(fitted, normals,
         methods.create("logsad", few_shot_detectors=())
 
 
-def test_a_rule_that_normals_break_too_does_not_decide(fitted, normals, tmp_path):
+def test_a_given_rule_file_decides_at_any_shot_count(fitted, normals, tmp_path):
+    """Eq. 4 with six normals: a given file was not mined from them, so a broken rule scores 1 (the fit warns
+    about a rule its normals break; see the next test) instead of counting as much as it is rare."""
     rf = fitted.rule_file
     impossible = rulefile.CountRule(interest=rf.interests[0].name, range=(7, 9))
     path = rulefile.dump(rf.model_copy(update={"rules": [impossible]}), tmp_path / "rules.yaml")
     model = methods.create("logsad", rules=str(path), max_coreset=300).fit(normals[:6])
-    assert model.calibrators["rules"].mean == 1.0  # every held-out normal broke it
+    assert model.active == ("patch", "rules")
+    assert model.calibrators["rules"].mean == 0.0
     pred = model.predict(scene(500))[0]
     assert len(pred.details["broken_rules"]) == 1
-    assert pred.details["scores"]["rules"] == pytest.approx(0.5)  # as common as on normals: no evidence
-    assert pred.details["dominant"] != "rules" or pred.score == pytest.approx(0.5)
+    assert pred.details["scores"]["rules"] == pytest.approx(1.0) and pred.details["dominant"] == "rules"
 
 
 def test_image_without_components_is_a_low_confidence_explanation(fitted):
