@@ -38,7 +38,8 @@ class ObjectInfo:
     elongation: float
     features: list[float]
     mask: np.ndarray = field(repr=False, default=None)  # type: ignore[assignment]
-    text: str = ""  # ink width of a label, "" when none
+    text: str = ""  # the print a label carries, named by the normals' prints ("1", "2" ...); "" when none
+    print_template: np.ndarray | None = field(repr=False, default=None)  # see `print_template`
     region: str = ""
     rel_length: str = ""
     shades: np.ndarray = field(repr=False, default=None)  # type: ignore[assignment]  # a few pixels' Lab
@@ -58,20 +59,76 @@ def _core_colour(rgb: np.ndarray, mask: np.ndarray) -> str:
     return name_colour(to_lab(srgb.astype(np.float32)))
 
 
-def _ink_width(rgb: np.ndarray, mask: np.ndarray, axis_len: float) -> str:
-    """A label's printed text as the width of its dark marks relative to the label, in tenths; '' if no ink."""
-    inner = cv2.erode(mask.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
-    if inner.sum() < 50:
-        return ""
-    light = to_lab(rgb)[..., 0]
-    ink = inner & (light < np.median(light[inner]) - 25)
-    frac = ink.sum() / inner.sum()
-    if not 0.03 <= frac <= 0.45:
-        return ""
+PRINT_SIZE = (40, 10)  # a print resampled along and across its line of text
+PRINT_SAME = 0.5  # cosine similarity above which two prints are the same word (dev Ropes: same word 0.83, others 0.22)
+
+
+def print_template(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
+    """The dark print on a label, deskewed and resampled to `PRINT_SIZE`: zero mean, unit norm; None if none.
+
+    Two cases: a paper card with its word inside (the ink is what is 25 L darker than the card),
+    or, where the card is as light as the table and only its print was segmented, the print
+    itself: a dark block with light gaps between and inside its letters, on a light surround.
+    Words differ in letters and in their aspect, so the template tells RED from YELLOW where
+    the ink's width alone does not.
+    """
+    light = to_lab(rgb)[..., 0].astype(np.float32)
+    m8 = mask.astype(np.uint8)
+    ring = (cv2.dilate(m8, np.ones((9, 9), np.uint8)) > 0) & ~mask
+    if not ring.any() or mask.sum() < 30:
+        return None
+    surround = float(np.percentile(light[ring], 75))
+    if float(np.median(light[mask])) >= surround - 10:  # a card as light as the table or lighter
+        zone = cv2.erode(m8, np.ones((5, 5), np.uint8)) > 0
+        if zone.sum() < 50:
+            return None
+        paper = float(np.median(light[zone]))
+        ink = zone & (light < paper - 25)
+        if not 0.03 <= ink.sum() / zone.sum() <= 0.45:
+            return None
+    else:
+        paper = surround
+        ink = mask & (light < paper - 25)
+        # Print is mostly ink with light gaps between and inside its letters; a solid dark part has none.
+        if not 0.35 <= ink.sum() / mask.sum() <= 0.8:
+            return None
+        zone = cv2.dilate(m8, np.ones((3, 3), np.uint8)) > 0
     ys, xs = np.nonzero(ink)
-    pts = np.stack([xs, ys], 1).astype(np.float32)
-    (_, _), (w, h), _ = cv2.minAreaRect(pts)
-    return f"{min(10, round(10 * max(w, h) / max(axis_len, 1.0)))}"
+    pts = np.stack([xs, ys], 1).astype(np.float64)
+    centre = pts.mean(0)
+    axis = np.linalg.eigh(np.cov((pts - centre).T))[1][:, -1]
+    angle = float(np.degrees(np.arctan2(axis[1], axis[0])))
+    angle = (angle + 90.0) % 180.0 - 90.0  # a line of text, never upside down: the long axis within ±90°
+    rot = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), angle, 1.0)
+    size = (rgb.shape[1], rgb.shape[0])
+    dark = np.clip((paper - light) / 40.0, 0.0, 1.0) * zone
+    dark = cv2.warpAffine(dark.astype(np.float32), rot, size, flags=cv2.INTER_LINEAR)
+    ys, xs = np.nonzero(cv2.warpAffine(ink.astype(np.uint8), rot, size, flags=cv2.INTER_NEAREST))
+    if len(xs) < 20 or np.ptp(xs) < 2 * max(np.ptp(ys), 1) * 0.75:  # not a line of text
+        return None
+    t = cv2.resize(dark[ys.min():ys.max() + 1, xs.min():xs.max() + 1], PRINT_SIZE, interpolation=cv2.INTER_AREA)
+    t = t.ravel() - t.mean()
+    norm = float(np.linalg.norm(t))
+    return t / norm if norm > 1e-6 else None
+
+
+def print_clusters(templates: list[np.ndarray]) -> list[np.ndarray]:
+    """The words the normals' prints spell: average-linkage clusters (cosine ≥ `PRINT_SAME`), strays left out."""
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    if not templates:
+        return []
+    if len(templates) == 1:
+        return [templates[0]]
+    arr = np.stack(templates)
+    labels = fcluster(linkage(arr, "average", metric="cosine"), 1.0 - PRINT_SAME, "distance")
+    keep = [k for k, n in Counter(labels).items() if n >= max(2, 0.05 * len(arr))] or list(set(labels))
+    centres = []
+    for k in keep:
+        c = arr[labels == k].mean(0)
+        centres.append(c / max(float(np.linalg.norm(c)), 1e-6))
+    # Named in a fixed order (by the print's dark mass along the line), so that names do not depend on clustering order.
+    return sorted(centres, key=lambda c: tuple(np.round(c.reshape(PRINT_SIZE[::-1]).sum(0)[:8], 3)))
 
 
 def measure(rgb: np.ndarray, seg: Segment) -> ObjectInfo | None:
@@ -99,11 +156,11 @@ def measure(rgb: np.ndarray, seg: Segment) -> ObjectInfo | None:
     feats = [float(np.log(elongation)), float(solidity), float(circularity), float(min(holes, 2)),
              float(np.log(np.sqrt(area) / side)), float(min(corners, 8)) / 8.0]
     colour = _core_colour(rgb, seg.mask)
-    # A label is a paper card: not the dimples of a peel nor the shading of a ball.
-    card = colour in ("white", "grey") and area >= 0.85 * rw * rh
-    text = _ink_width(rgb, seg.mask, long_side) if card and solidity > 0.85 else ""
+    # A label is a paper card (not the dimples of a peel nor the shading of a ball), or its dark print alone.
+    printed = colour in ("white", "grey", "black") and area >= 0.7 * rw * rh and solidity > 0.85
+    template = print_template(rgb, seg.mask) if printed and 1.5 <= elongation <= 10 else None
     return ObjectInfo(colour, "", m["m10"] / max(m["m00"], 1) / w, m["m01"] / max(m["m00"], 1) / h,
-                      long_side / side, elongation, feats, mask=seg.mask, text=text)
+                      long_side / side, elongation, feats, mask=seg.mask, print_template=template)
 
 
 def geometry_word(f: np.ndarray) -> str:
@@ -234,17 +291,21 @@ class DescriberState:
     views: list[str]
     colourless: list[str]
     object_colours: list[list[float]] = field(default_factory=list)
+    prints: list[list[float]] = field(default_factory=list)
 
 
 def stability_key(view: str) -> Callable[[str], Any]:
     """What must repeat across the normals for `fit` to keep a view.
 
-    Lengths and label text widths by themselves: a rope of one of four colours as long as the
-    stick, next to a label, reads `1.0, 1.0, 0.3` whatever its colour, so its lengths are kept
-    although the named lines take many values. Regions and order: the whole text.
+    Lengths by themselves: a rope of one of four colours as long as the stick reads `1.0, 1.0`
+    whatever its colour, so its lengths are kept although the named lines take many values.
+    Labels by how many there are: which word each one carries is what the view reports.
+    Regions and order: the whole text.
     """
-    if view in ("lengths", "labels"):
+    if view == "lengths":
         return lambda text: tuple(sorted(re.findall(r"\d+(?:\.\d+)?", text)))
+    if view == "labels":
+        return lambda text: text.count(" text ")
     return lambda text: text
 
 
@@ -259,6 +320,7 @@ class SceneDescriber:
         self.views: list[str] = list(VIEWS)
         self.colourless: list[str] = []
         self.object_colours: np.ndarray | None = None  # (n, 3) Lab of pixels of the normals' objects, set by fit
+        self.prints: list[np.ndarray] = []  # the words printed on the normals' labels (`print_clusters`), set by fit
 
     # --- learning from normals -------------------------------------------------------------
     def objects(self, image: np.ndarray, trim: bool = False) -> list[ObjectInfo]:
@@ -316,6 +378,10 @@ class SceneDescriber:
         self.object_colours = colour_sample([o.shades for s in scenes for o in s])
         # Described again with the colours, as test images will be: cable colours come out of the normals too.
         scenes = [self.objects(img) for img in images]
+        # Labels are read where the normals carry them: prints found in a few normals are pieces of other things.
+        printed = [[o.print_template for o in s if o.print_template is not None] for s in scenes]
+        self.prints = (print_clusters([t for ts in printed for t in ts])
+                       if sum(map(bool, printed)) >= 0.5 * len(scenes) else [])
         feats = np.array([o.features for s in scenes for o in s], dtype=np.float64)
         if len(feats) == 0:
             self.shapes = None
@@ -368,13 +434,17 @@ class SceneDescriber:
 
     # --- writing ------------------------------------------------------------------------------
     def _annotate(self, objs: list[ObjectInfo]) -> list[ObjectInfo]:
-        longest = max([o.length for o in objs if o.elongation >= ELONGATED], default=0.0)
-        for o in objs:
+        labels = [o.print_template is not None and bool(self.prints) for o in objs]
+        longest = max([o.length for o, lab in zip(objs, labels) if o.elongation >= ELONGATED and not lab], default=0.0)
+        for o, lab in zip(objs, labels):
             o.shape = self.shapes.name(o.features) if self.shapes else "object"
             if o.shape in self.colourless:
                 o.colour = ""
             o.region = self.layout.region(o.x, o.y)
             o.rel_length = relative_length(o.length / longest) if o.elongation >= ELONGATED and longest else ""
+            if lab:  # a card, or its print where the card went unseen: named by its word, not its outline
+                o.shape, o.colour, o.rel_length = "label", "", ""
+                o.text = str(1 + int(np.argmax(np.stack(self.prints) @ o.print_template)))
         return objs
 
     @staticmethod
@@ -414,7 +484,8 @@ class SceneDescriber:
     def state(self) -> dict[str, Any]:
         shapes = asdict(self.shapes) if self.shapes else {}
         colours = [] if self.object_colours is None else self.object_colours.tolist()
-        return asdict(DescriberState(shapes, asdict(self.layout), self.views, self.colourless, colours))
+        return asdict(DescriberState(shapes, asdict(self.layout), self.views, self.colourless, colours,
+                                     [p.tolist() for p in self.prints]))
 
     def set_state(self, state: dict[str, Any]) -> None:
         self.shapes = ShapeModel(**state["shapes"]) if state["shapes"] else None
@@ -424,3 +495,4 @@ class SceneDescriber:
         self.colourless = list(state.get("colourless", []))
         colours = state.get("object_colours", [])
         self.object_colours = np.asarray(colours, np.float32) if colours else None
+        self.prints = [np.asarray(p, np.float64) for p in state.get("prints", [])]

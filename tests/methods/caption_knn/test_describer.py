@@ -69,15 +69,34 @@ def test_a_cable_of_an_objects_colour_does_not_take_the_object(describer):
     assert describer.describe(cabled) == expected
 
 
-def test_a_label_card_reads_its_ink_width():
-    """A white card with a printed word: the object carries the word's width in tenths of the card."""
+def _labelled(seed: int, word: str, card: bool = True) -> np.ndarray:
+    """A blue bar and a label printed with `word`: a white card, or (card=False) the print on the table alone."""
     import cv2
 
-    img = (table(256, 3).astype(np.float32) * 0.8).astype(np.uint8)
-    cv2.rectangle(img, (80, 110), (176, 146), (246, 246, 242), -1)
-    cv2.putText(img, "RED", (100, 138), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (25, 25, 25), 3)
-    (card,) = SceneDescriber().objects(img)
-    assert (card.colour, card.text) == ("white", "5")
+    rng = np.random.default_rng(seed)
+    img = (table(256, seed).astype(np.float32) * (0.8 if card else 1.0)).astype(np.uint8)
+    x, y = 60 + int(rng.integers(0, 20)), 150 + int(rng.integers(0, 20))
+    cv2.rectangle(img, (40, 60), (200, 72), COLOURS["blue"], -1)
+    if card:
+        cv2.rectangle(img, (x, y), (x + 70, y + 28), (246, 246, 242), -1)
+    font, scale, thick = cv2.FONT_HERSHEY_DUPLEX, 0.5, 2
+    (tw, th), _ = cv2.getTextSize(word, font, scale, thick)
+    cv2.putText(img, word, (x + 35 - tw // 2, y + 14 + th // 2), font, scale, (25, 25, 25), thick, cv2.LINE_AA)
+    return img
+
+
+def test_a_label_is_named_by_the_word_it_carries():
+    """The normals' prints cluster into words; a test label is named by its word, card or not, and the labels view
+    counts as stable whichever words the normals carry."""
+    d = SceneDescriber()
+    d.fit([_labelled(s, ("RED", "YELLOW")[s % 2]) for s in range(8)], prompt_views=["count", "labels"])
+    assert len(d.prints) == 2
+    red, yellow = d.describe(_labelled(20, "RED")), d.describe(_labelled(21, "YELLOW"))
+    assert "1 label" in red and red != yellow
+    assert red.splitlines()[-1] == d.describe(_labelled(22, "RED")).splitlines()[-1]
+    assert red.splitlines()[-1] == d.describe(_labelled(23, "RED", card=False)).splitlines()[-1]
+    labels = stability_key("labels")
+    assert labels("labels: label text 1.") == labels("labels: label text 2.") != labels("labels: none.")
 
 
 def test_an_anomaly_changes_the_caption(describer):
