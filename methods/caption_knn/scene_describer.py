@@ -104,7 +104,7 @@ def print_template(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
     dark = np.clip((paper - light) / 40.0, 0.0, 1.0) * zone
     dark = cv2.warpAffine(dark.astype(np.float32), rot, size, flags=cv2.INTER_LINEAR)
     ys, xs = np.nonzero(cv2.warpAffine(ink.astype(np.uint8), rot, size, flags=cv2.INTER_NEAREST))
-    if len(xs) < 20 or np.ptp(xs) < 2 * max(np.ptp(ys), 1) * 0.75:  # not a line of text
+    if len(xs) < 20 or np.ptp(xs) < 1.5 * max(np.ptp(ys), 1):  # not a line of text
         return None
     t = cv2.resize(dark[ys.min():ys.max() + 1, xs.min():xs.max() + 1], PRINT_SIZE, interpolation=cv2.INTER_AREA)
     t = t.ravel() - t.mean()
@@ -127,7 +127,7 @@ def print_clusters(templates: list[np.ndarray]) -> list[np.ndarray]:
     for k in keep:
         c = arr[labels == k].mean(0)
         centres.append(c / max(float(np.linalg.norm(c)), 1e-6))
-    # Named in a fixed order (by the print's dark mass along the line), so that names do not depend on clustering order.
+    # Named in a fixed order (the print's dark mass along the line), not in the clustering's order.
     return sorted(centres, key=lambda c: tuple(np.round(c.reshape(PRINT_SIZE[::-1]).sum(0)[:8], 3)))
 
 

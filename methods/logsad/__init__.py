@@ -49,8 +49,8 @@ class LogSADConfig:
     holdout: float = 0.25  # share of normals held out for calibration ...
     leave_one_out_below: int = 10  # ... or leave-one-out calibration with fewer normals
     # Below this many normals rules mined from them count as much as they are rarer than on held-out
-    # normals; from more, or with a given rule file, a broken rule decides (Eq. 4): under cables and meshes the other detectors
-    # saturate and the rules are what still ranks the images.
+    # normals; from more, or with a given rule file, a broken rule decides (Eq. 4): under cables and
+    # meshes the other detectors saturate and the rules are what still ranks the images.
     calibrate_rules_below: int = 10
     detectors: tuple[str, ...] = DETECTORS
     # Below `few_shot_below` normals only these of `detectors` score: interest and composition
