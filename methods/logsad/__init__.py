@@ -27,8 +27,8 @@ from methods.logsad.calibration import Calibrator, fuse
 from methods.logsad.composition import RuleResult, check_all, histogram, histogram_distance
 from methods.logsad.interest_matching import match_score
 from methods.logsad.mining import MiningConfig, assign, mine
-from methods.logsad.segmentation import (EMBEDDED_SEGMENTERS, Component, SegmenterConfig, learn_embedded,
-                                         segment_embedded, segment_masks)
+from methods.logsad.segmentation import (CABLE_STRIPS, EMBEDDED_SEGMENTERS, Component, SegmenterConfig,
+                                         learn_embedded, segment_embedded, segment_masks)
 from methods.patchcore.coreset import greedy_coreset
 from methods.patchcore.memory_bank import nearest_distances
 
@@ -71,6 +71,11 @@ class LogSADConfig:
     # White balance on the table between a mesh's wires when the border's lightness spreads wider than
     # this (interquartile range over median; a plain table stays below 0.18, a mesh above 0.2).
     textured_border: float = 0.2
+    # Cables under the objects (colour segmenter): "reaching" takes out foreground coloured as it is where it
+    # crosses the border, a colour no normal object has wherever it shows, an object's colour only where it
+    # reaches the border, and never inside a part wider than a cable; "anywhere" (caption_knn's and UniAD's
+    # reading) takes out every cable-coloured pixel; "off" leaves cables to the border-part drop.
+    strip_cables: str = "reaching"
     auto_exposure: bool = True  # re-expose images far darker or brighter than the normals (methods/exposure.py)
     batch_size: int = 8
     sam_points_per_side: int = 16
@@ -80,7 +85,8 @@ class LogSADConfig:
 
     def segmenter_settings(self) -> SegmenterConfig:
         """The colour segmenter's fixed settings; `learn_segmenter` learns the rest from the normals."""
-        return SegmenterConfig(fringe_radius=self.fringe_radius, textured_border=self.textured_border)
+        return SegmenterConfig(fringe_radius=self.fringe_radius, textured_border=self.textured_border,
+                               strip_cables=self.strip_cables)
 
 
 @dataclass
@@ -122,6 +128,9 @@ class LogSAD(Method):
             bad = [d for d in chosen if d not in DETECTORS]
             if bad or not chosen:
                 raise ValueError(f"logsad: {key} must be a non-empty subset of {', '.join(DETECTORS)}; got {bad}")
+        if self.config.strip_cables not in CABLE_STRIPS:
+            raise ValueError(f"logsad: strip_cables must be one of {', '.join(CABLE_STRIPS)}; "
+                             f"got {self.config.strip_cables!r}")
         if self.config.segmenter not in EMBEDDED_SEGMENTERS:
             raise ValueError(f"logsad: segmenter must be one of {', '.join(EMBEDDED_SEGMENTERS)}; "
                              f"got {self.config.segmenter!r}")

@@ -136,7 +136,8 @@ def foreground_mask(lab: np.ndarray, threshold: float = 12.0, objects: np.ndarra
 
 
 def strip_border_strands(fg: np.ndarray, lab: np.ndarray, threshold: float,
-                         objects: np.ndarray | None = None, max_colours: int = 256) -> np.ndarray:
+                         objects: np.ndarray | None = None, max_colours: int = 256,
+                         reaching: bool = False) -> np.ndarray:
     """Foreground minus the pixels coloured as the foreground is where it meets the border.
 
     Cables enter from the border and objects lie on them, so a cable and the objects it passes
@@ -147,25 +148,85 @@ def strip_border_strands(fg: np.ndarray, lab: np.ndarray, threshold: float,
     between two bins does not reach the border itself. What is left may come loose from it.
     Only the outermost ring (1.5 % of the side) is read, so an object that comes near the edge
     without crossing it lends no colour.
+
+    `reaching` (LogSAD) reads the colours more carefully: a colour no normal object has goes wherever
+    it shows, but one close to a normal object's (a blue cable among blue sticks) only where the pixels
+    of it reach the border, nothing goes inside a part of the foreground wider than a cable, and what
+    cable pixels enclose (the shadow of one cable on another) goes too.
     """
     ends = lab[fg & border_band(*fg.shape, frac=0.015)]
     if len(ends) == 0:
         return fg
     if len(ends) > max_colours:
         ends = ends[np.random.default_rng(0).choice(len(ends), max_colours, replace=False)]
-    pix = lab[fg]
-    d_end = _nearest_lab_dist(pix, ends)
+    # Reaching: distances once per colour rounded to whole Lab units (a bin of 10,000 pixels has a few
+    # hundred), then spread back to the pixels.
+    if reaching:
+        q = np.round(lab[fg]).astype(np.int32) + 128  # L in [0, 100], a and b in [-128, 127]: a byte each
+        keys, back = np.unique((q[:, 0] << 16) | (q[:, 1] << 8) | q[:, 2], return_inverse=True)
+        colours = np.stack([keys >> 16, (keys >> 8) & 255, keys & 255], axis=1) - 128
+    else:
+        colours, back = lab[fg], np.arange(int(fg.sum()))
+    d_end = _nearest_lab_dist(colours, ends)
     cable = d_end < threshold
+    shared = np.zeros(len(colours), bool)
     if objects is not None and len(objects):
-        cable &= d_end < _nearest_lab_dist(pix, objects)
-    out = fg.copy()
-    out[fg] = ~cable
-    return out
+        cable &= d_end < _nearest_lab_dist(colours, objects)
+        by_objects = _nearest_lab_dist(ends, objects) < 15.0
+        if reaching and by_objects.any():
+            shared = _nearest_lab_dist(colours, ends[by_objects]) < threshold
+    strand = np.zeros_like(fg)
+    strand[fg] = cable[back]
+    if not reaching:
+        return fg & ~strand
+    # A cable coloured like a normal object is taken out only where it reaches the border (a blue stick
+    # off a blue cable stays); a cable of a colour no object has, wherever it shows.
+    along = np.zeros_like(fg)
+    along[fg] = (cable & shared)[back]
+    strand = _reaching_border(along) | (strand & ~along)
+    # Specks of a cable's shade in an object's texture or on its blended edge are not cable (cables are
+    # 5-12 px across at work size), and nothing wider than a cable is: a ball of a cable's colour that
+    # the cable touches stays.
+    strand = cv2.morphologyEx(strand.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)) > 0
+    strand &= ~(cv2.morphologyEx(strand.astype(np.uint8), cv2.MORPH_OPEN, _DISK_BEYOND_CABLE) > 0)
+    strand |= _enclosed_by(fg & ~strand, strand)
+    return fg & ~strand
 
 
-def detach_from_cables(fg: np.ndarray, lab: np.ndarray, objects: np.ndarray | None, open_radius: int) -> np.ndarray:
+_DISK_BEYOND_CABLE = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (17, 17))
+
+
+def _enclosed_by(pieces: np.ndarray, strand: np.ndarray, share: float = 0.5) -> np.ndarray:
+    """The connected parts of `pieces` no wider than a cable whose outline is mostly `strand`: where two
+    cables cross, the upper one's shadow gives the lower a colour seen nowhere on the border, and that piece
+    is cable too (a tray whose texture has a cable's shades in places is wider, and stays)."""
+    pieces = pieces & ~(cv2.morphologyEx(pieces.astype(np.uint8), cv2.MORPH_OPEN, _DISK_BEYOND_CABLE) > 0)
+    n, cc = cv2.connectedComponents(pieces.astype(np.uint8), connectivity=8)
+    out = np.zeros_like(pieces)
+    if n <= 1 or not strand.any():
+        return out
+    ring = cv2.dilate(pieces.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool) & ~pieces
+    # Each ring pixel to the piece it surrounds: the label of the nearest piece pixel.
+    near = cv2.dilate(cc.astype(np.float32), np.ones((5, 5), np.uint8)).astype(np.int32)
+    on_ring = near[ring]
+    total = np.bincount(on_ring, minlength=n)
+    cabled = np.bincount(on_ring[strand[ring]], minlength=n)
+    enclosed = np.flatnonzero((total > 0) & (cabled > share * total))
+    enclosed = enclosed[enclosed > 0]
+    return np.isin(cc, enclosed) if len(enclosed) else out
+
+
+def _reaching_border(mask: np.ndarray) -> np.ndarray:
+    """The connected parts of a bool mask that touch the image border."""
+    n, cc = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+    edge = np.unique(np.concatenate([cc[0], cc[-1], cc[:, 0], cc[:, -1]]))
+    return np.isin(cc, edge[edge > 0])
+
+
+def detach_from_cables(fg: np.ndarray, lab: np.ndarray, objects: np.ndarray | None, open_radius: int,
+                       reaching: bool = False) -> np.ndarray:
     """`strip_border_strands`, then the segmenter's opening again, so cable fringes left on an object fall off."""
-    fg = strip_border_strands(fg, lab, STRAND_THRESHOLD, objects)
+    fg = strip_border_strands(fg, lab, STRAND_THRESHOLD, objects, reaching=reaching)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * open_radius + 1, 2 * open_radius + 1))
     return cv2.morphologyEx(fg.astype(np.uint8), cv2.MORPH_OPEN, kernel).astype(bool)
 
@@ -234,6 +295,7 @@ class SegmenterConfig:
     content_threshold: float = 20.0  # colour distance from a container's own colour that makes a content
     fringe_radius: float = 0.0  # a content with an inradius up to this (px) on the outline is fringe (0: off)
     textured_border: float = 0.0  # white balance on the table between a mesh's wires above this border spread (0: off)
+    strip_cables: str = "off"  # "anywhere" or "reaching": see strip_border_strands; "off": border parts just dropped
     drop_border: bool = True  # learned: True when no normal component touches the border
     open_radius: int = 1  # learned: thinner than the thinnest normal object, so cables are opened away
     object_colours: np.ndarray | None = None  # learned: (n, 3) Lab colours of normal components
@@ -255,8 +317,7 @@ def prepare(image: np.ndarray, textured_border: float = 0.0) -> np.ndarray:
     return to_lab(denoise(normalise_illumination(resize_work(image), textured_border)))
 
 
-def segment_colour(image: np.ndarray, cfg: SegmenterConfig,
-                   strip_strands: bool = False) -> tuple[list[Component], np.ndarray]:
+def segment_colour(image: np.ndarray, cfg: SegmenterConfig) -> tuple[list[Component], np.ndarray]:
     """Embedded segmentation of one uint8 image → components and its normalised Lab (work size).
 
     Objects are the connected parts of the foreground; a large part (a bin, a dish) is
@@ -264,8 +325,8 @@ def segment_colour(image: np.ndarray, cfg: SegmenterConfig,
     """
     lab = prepare(image, cfg.textured_border)
     fg = foreground_mask(lab, cfg.background_threshold, cfg.object_colours, cfg.open_radius)
-    if cfg.drop_border and strip_strands:
-        fg = detach_from_cables(fg, lab, cfg.object_colours, cfg.open_radius)
+    if cfg.drop_border and cfg.strip_cables != "off":
+        fg = detach_from_cables(fg, lab, cfg.object_colours, cfg.open_radius, cfg.strip_cables == "reaching")
     h, w = fg.shape
     min_px = cfg.min_area * h * w
     comps: list[Component] = []
@@ -329,6 +390,7 @@ def learn_scene_segmenter(images: list[np.ndarray], n_colours: int = 128) -> Seg
 
 
 EMBEDDED_SEGMENTERS = ("colour", "scene")
+CABLE_STRIPS = ("off", "anywhere", "reaching")
 
 
 def learn_embedded(images: list[np.ndarray], how: str = "colour", base: SegmenterConfig | None = None,
