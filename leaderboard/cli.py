@@ -312,7 +312,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("name")
     s.add_argument("--method", required=True)
     s.add_argument("--config")
-    s.add_argument("--data-root", help="dataset root for real-dataset suites; a folder to generate into otherwise")
+    s.add_argument("--data-root", help="dataset root for real-dataset suites; a folder to generate into otherwise "
+                   "(what make-suite wrote there with the suite's seed is used as it is; other data is never "
+                   "overwritten)")
     s.add_argument("--tier", choices=["auto", "embedded", "full"])
     s.add_argument("--categories", help="comma-separated subset of the suite's categories")
     s.add_argument("--conditions", help="comma-separated subset of the suite's conditions")
@@ -324,7 +326,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("write-test-images", help="write a suite's test images as evaluation sees them (condition "
                        "applied), in the layout a map submission mirrors")
     s.add_argument("name")
-    s.add_argument("--data-root", help="dataset root for real-dataset suites; a folder to generate into otherwise")
+    s.add_argument("--data-root", help="dataset root for real-dataset suites; a folder to generate into otherwise "
+                   "(what make-suite wrote there with the suite's seed is used as it is; other data is never "
+                   "overwritten)")
     s.add_argument("--categories", help="comma-separated subset of the suite's categories")
     s.add_argument("--conditions", help="comma-separated subset of the suite's conditions")
     s.add_argument("--out", required=True, help="folder to write <condition>/<category>/test/<defect>/<id>.png under")

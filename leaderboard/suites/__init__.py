@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import json
 import os
 import threading
 from pathlib import Path
@@ -78,6 +79,33 @@ def generated_root(suite: Suite, cache: Optional[Path] = None) -> Path:
     return base / f"{suite.name}-v{suite.version}-seed{suite.seed}-{suite.size}-{generator_fingerprint(suite.generator)}"
 
 
+def _written_before(suite: Suite, root: Path, category: str) -> bool:
+    """Whether root/category already holds this suite's data, written by `make-suite` (its manifest says the
+    same seed and size, and finished); it is then marked complete. A folder with anything else in it is not
+    regenerated over: a dev copy made with another seed must not be replaced without a word."""
+    folder = root / category
+    if not folder.is_dir() or not any(folder.iterdir()):
+        return False
+    manifest = None
+    for path in (folder / "MANIFEST.json", root / "MANIFEST.json"):
+        try:
+            m = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if path.parent == folder or category in (m.get("categories") or {}):
+            manifest = m
+            break
+    if manifest is not None and manifest.get("complete") is False:
+        return False  # a generator run that stopped half-way: written again
+    if manifest is not None and manifest.get("seed") == suite.seed and manifest.get("size") == suite.size:
+        (folder / ".complete").touch()
+        return True
+    found = "data this suite did not write" if manifest is None else (
+        f"seed {manifest.get('seed')}, size {manifest.get('size')}")
+    raise SuiteError(f"suite {suite.name!r} (seed {suite.seed}, size {suite.size}) would be generated into {folder}, "
+                     f"which holds {found}; nothing was overwritten: choose another --data-root or remove that folder")
+
+
 def materialise(suite: Suite, *, data_root: Optional[str | os.PathLike] = None, categories: Optional[list[str]] = None,
                 progress=None) -> Path:
     """The folder holding the suite's categories: generated on demand, or the user's data root."""
@@ -85,7 +113,8 @@ def materialise(suite: Suite, *, data_root: Optional[str | os.PathLike] = None, 
     if suite.source == "generated":
         root = Path(data_root) if data_root else generated_root(suite)
         with _lock:
-            missing = [c for c in wanted if not (root / c / ".complete").exists()]
+            missing = [c for c in wanted
+                       if not (root / c / ".complete").exists() and not _written_before(suite, root, c)]
             if missing:
                 GENERATORS.get(suite.generator)(root, seed=suite.seed, size=suite.size, categories=missing,
                                                 progress=progress)

@@ -95,3 +95,30 @@ def test_hub_dataset_offline_falls_back_to_one_line(tmp_path, monkeypatch):
     with pytest.raises(SuiteError, match="needs --data-root DIR"):
         suites.materialise(suite)
     assert time.perf_counter() - t < 5
+
+
+def test_a_folder_holding_other_data_is_not_generated_over(tmp_path):
+    """`--data-root` on a dev copy made with another seed (or on anything else) is an error, not a regeneration."""
+    suite = suites.get("synthetic-logic")
+    other = tmp_path / "Fruits"
+    other.mkdir()
+    manifest = {"generator": "synthetic_logic", "version": 1, "complete": True, "seed": 1, "size": 256}
+    (other / "MANIFEST.json").write_text(json.dumps(manifest))
+    with pytest.raises(SuiteError, match=r"holds seed 1, size 256; nothing was overwritten"):
+        suites.materialise(suite, data_root=tmp_path, categories=["Fruits"])
+    assert json.loads((other / "MANIFEST.json").read_text())["seed"] == 1
+    (tmp_path / "Sticks").mkdir()
+    (tmp_path / "Sticks" / "notes.txt").write_text("mine")
+    with pytest.raises(SuiteError, match="holds data this suite did not write"):
+        suites.materialise(suite, data_root=tmp_path, categories=["Sticks"])
+    assert (tmp_path / "Sticks" / "notes.txt").read_text() == "mine"
+
+
+def test_a_folder_written_by_make_suite_is_used_as_it_is(tmp_path):
+    suite = suites.get("synthetic-logic")
+    folder = tmp_path / "Fruits"
+    folder.mkdir()
+    manifest = {"generator": "synthetic_logic", "version": 1, "complete": True, "seed": suite.seed, "size": suite.size}
+    (folder / "MANIFEST.json").write_text(json.dumps(manifest))
+    assert suites.materialise(suite, data_root=tmp_path, categories=["Fruits"]) == tmp_path
+    assert (folder / ".complete").exists() and not (folder / "train").exists()  # taken, not written again
