@@ -151,8 +151,9 @@ def strip_border_strands(fg: np.ndarray, lab: np.ndarray, threshold: float,
 
     `reaching` (LogSAD) reads the colours more carefully: a colour no normal object has goes wherever
     it shows, but one close to a normal object's (a blue cable among blue sticks) only where the pixels
-    of it reach the border, nothing goes inside a part of the foreground wider than a cable, and what
-    cable pixels enclose (the shadow of one cable on another) goes too.
+    of it reach the border; specks of a cable's colour and patches of it wider than a cable (a ball a
+    cable touches) stay, and a narrow piece that cable pixels enclose (the shadow of one cable on
+    another) goes too.
     """
     ends = lab[fg & border_band(*fg.shape, frac=0.015)]
     if len(ends) == 0:
@@ -206,7 +207,7 @@ def _enclosed_by(pieces: np.ndarray, strand: np.ndarray, share: float = 0.5) -> 
     if n <= 1 or not strand.any():
         return out
     ring = cv2.dilate(pieces.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool) & ~pieces
-    # Each ring pixel to the piece it surrounds: the label of the nearest piece pixel.
+    # Each ring pixel to a piece next to it (the higher label where two are that close).
     near = cv2.dilate(cc.astype(np.float32), np.ones((5, 5), np.uint8)).astype(np.int32)
     on_ring = near[ring]
     total = np.bincount(on_ring, minlength=n)
