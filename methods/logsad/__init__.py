@@ -73,7 +73,7 @@ class LogSADConfig:
     textured_border: float = 0.2
     # Cables under the objects (colour segmenter): "reaching" takes out foreground coloured as it is where it
     # crosses the border, a colour no normal object has wherever it shows, an object's colour only where it
-    # reaches the border, and never inside a part wider than a cable; "anywhere" (caption_knn's and UniAD's
+    # reaches the border, never a patch wider than a cable; "anywhere" (caption_knn's and UniAD's
     # reading) takes out every cable-coloured pixel; "off" leaves cables to the border-part drop.
     strip_cables: str = "reaching"
     auto_exposure: bool = True  # re-expose images far darker or brighter than the normals (methods/exposure.py)
