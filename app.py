@@ -769,8 +769,8 @@ def build_app() -> gr.Blocks:
 
         with gr.Tab("Match-of-thought rules"):
             gr.Markdown("LogSAD's rule file for a scenario: interests (named components) and rules (counts, sizes, "
-                        "ratios, pairings, order, regions), mined from the normals. Edit it, validate it, apply it "
-                        "to an image. Saved rule sets live in your session only.")
+                        "ratios, pairings, order, regions, labels), mined from the normals. Edit it, validate it, "
+                        "apply it to an image. Saved rule sets live in your session only.")
             with gr.Row():
                 with gr.Column():
                     r_category = gr.Dropdown(scenarios(), value="Fruits", label="Scenario")

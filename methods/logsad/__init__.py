@@ -27,6 +27,7 @@ from methods.logsad.calibration import Calibrator, fuse
 from methods.logsad.composition import RuleResult, check_all, histogram, histogram_distance
 from methods.logsad.interest_matching import match_score
 from methods.logsad.mining import MiningConfig, assign, mine
+from methods.logsad.prints import find_prints
 from methods.logsad.segmentation import (CABLE_STRIPS, EMBEDDED_SEGMENTERS, Component, SegmenterConfig,
                                          learn_embedded, segment_embedded, segment_masks)
 from methods.patchcore.coreset import greedy_coreset
@@ -98,6 +99,7 @@ class Analysis:
     comp_feats: np.ndarray  # (n_components, d_app + d_desc)
     shape: tuple[int, int]  # the input image's (H, W)
     exposure_gain: float = 1.0  # how much the image was re-exposed before it was seen (1: not at all)
+    prints: list[np.ndarray] | None = None  # templates of the prints on its labels, when the rules read labels
 
 
 def _rules_judge(rule_file: rulefile.RuleFile):
@@ -139,6 +141,7 @@ class LogSAD(Method):
         self._clip = None  # full tier: hub OpenClip bundle (tests may set a tiny one)
         self._sam = None  # full tier: segment_anything Sam
         self.segmenter = SegmenterConfig()
+        self.reads_prints = False  # whether images' labels are read (the rule file has label rules)
         self.rule_file: rulefile.RuleFile | None = None
         self.bank: torch.Tensor | None = None  # (M, d)
         self.references: list[np.ndarray] = []  # per normal image: (n_i, d) component features
@@ -208,7 +211,9 @@ class LogSAD(Method):
         masks = [m["segmentation"] for m in generator.generate(image)]
         return segment_masks(image, masks, self.segmenter)[0]
 
-    def _analyse(self, images: list[np.ndarray]) -> list[Analysis]:
+    def _analyse(self, images: list[np.ndarray], read_prints: bool | None = None) -> list[Analysis]:
+        """Patch features, components and (when the rules read labels) print templates of each image."""
+        read_prints = self.reads_prints if read_prints is None else read_prints
         gains = [1.0] * len(images)
         if self.exposure is not None:
             images, gains = map(list, zip(*(self.exposure.apply(img) for img in images)))
@@ -219,7 +224,8 @@ class LogSAD(Method):
             feats = self._patch_features(batch)
             for img, f, gain in zip(batch, feats, gains[i: i + bs]):
                 comps = self._segment(img)
-                out.append(Analysis(f, comps, self._component_features(f, comps), img.shape[:2], gain))
+                out.append(Analysis(f, comps, self._component_features(f, comps), img.shape[:2], gain,
+                                    find_prints(img) if read_prints else None))
         return out
 
     def _component_features(self, feats: torch.Tensor, comps: list[Component]) -> np.ndarray:
@@ -254,6 +260,8 @@ class LogSAD(Method):
         else:
             self.segmenter = SegmenterConfig(drop_border=True)
         progress(0.1, "features")
+        # Labels are read on the normals when rules are mined (a label rule may come of it) or given ones read them.
+        self.reads_prints = given is None or bool(given.prints)
         normals = self._analyse(images)
         comps = [a.components for a in normals]
         if given is not None:
@@ -261,18 +269,20 @@ class LogSAD(Method):
             for cs in comps:
                 assign(cs, self.rule_file.interests)
         else:
-            self.rule_file = mine(comps, MiningConfig(), category="")
-        self.rule_warnings = self._warn_rules(comps)
+            self.rule_file = mine(comps, MiningConfig(), category="", prints=[a.prints or [] for a in normals])
+        self.reads_prints = bool(self.rule_file.prints)
+        self.rule_warnings = self._warn_rules(normals)
         progress(0.5, "calibration")
         self._calibrate_rules(images, normals)
         self._calibrate(images, normals)
         self._memorise(normals)
         progress(1.0, "done")
 
-    def _warn_rules(self, comps: list[list[Component]]) -> list[str]:
+    def _warn_rules(self, normals: list[Analysis]) -> list[str]:
         """Rules that fail on more than a tenth of the normals: warned with the normals' values."""
         assert self.rule_file is not None
-        results = [check_all(self.rule_file, cs) for cs in comps]
+        comps = [a.components for a in normals]
+        results = [check_all(self.rule_file, a.components, a.prints) for a in normals]
         warnings = []
         for k, rule in enumerate(self.rule_file.rules):
             failed = [r[k] for r in results if not r[k].holds]
@@ -330,9 +340,10 @@ class LogSAD(Method):
             return
         broken = []
         for memory, probe in self._calibration_pairs(images, normals):  # leave-one-out: a split per probe
-            rf = mine([normals[j].components for j in memory], MiningConfig(), category="")
+            rf = mine([normals[j].components for j in memory], MiningConfig(), category="",
+                      prints=[normals[j].prints or [] for j in memory])
             assign(probe.components, rf.interests)
-            broken.append(sum(not r.holds for r in check_all(rf, probe.components)))
+            broken.append(sum(not r.holds for r in check_all(rf, probe.components, probe.prints)))
         for a in normals:  # mining on the splits re-labelled the normals' components
             assign(a.components, self.rule_file.interests)
         self.calibrators["rules"] = Calibrator.fit(broken, RULES_FLOOR)
@@ -399,7 +410,7 @@ class LogSAD(Method):
             "interest": match_score(a.comp_feats, self.references)[0],
             "composition": histogram_distance(histogram(a.components, len(rf.interests)), self.histograms),
         }
-        results = check_all(rf, a.components) if "rules" in self.active else []
+        results = check_all(rf, a.components, a.prints) if "rules" in self.active else []
         broken = sorted((r for r in results if not r.holds), key=lambda r: -r.excess)
         calibrated: dict[str, float] = {}
         if "rules" in self.active:  # first, so a tie at the sigmoid's ceiling goes to the detector that explains itself
@@ -503,6 +514,7 @@ class LogSAD(Method):
         self.segmenter = SegmenterConfig(**meta["segmenter"], object_colours=tensors.get("object_colours"),
                                          scene_colours=tensors.get("scene_colours"))
         self.rule_file = rulefile.loads(meta["rules_yaml"], "saved rules")
+        self.reads_prints = bool(self.rule_file.prints)
         self.calibrators = {k: Calibrator(*v) for k, v in meta["calibrators"].items()}
         self.rule_warnings = meta.get("rule_warnings", [])
         self.active = tuple(meta.get("active_detectors", self.config.detectors))
@@ -523,14 +535,14 @@ class LogSAD(Method):
             raise RuntimeError("logsad: fit first")
         rf = rulefile.loads(rules_text, "edited rules") if rules_text is not None else self.rule_file
         rgb = to_rgb_array(image)
-        a = self._analyse([rgb])[0]
+        a = self._analyse([rgb], read_prints=bool(rf.prints))[0]
         assign(a.components, rf.interests)
         names = rf.interest_names()
         h, w = rgb.shape[:2]
         for comp in a.components:
             comp.mask = cv2.resize(comp.mask.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST).astype(bool)
         labels = [names[c.interest] if c.interest >= 0 else "unknown" for c in a.components]
-        return a.components, labels, check_all(rf, a.components)
+        return a.components, labels, check_all(rf, a.components, a.prints)
 
     def rules_yaml(self) -> str:
         """The rule file in use (mined or loaded), as YAML for a person to review."""

@@ -40,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     from hub.images import to_rgb_array
     from leaderboard.datasets import DatasetError, open_dataset
     from methods.logsad.mining import mine as mine_rules
+    from methods.logsad.prints import find_prints
     from methods.logsad import LogSADConfig
     from methods.logsad.segmentation import learn_embedded, segment_embedded
 
@@ -53,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     # the embedded segmenter, as LogSAD.fit learns it
     segmenter = learn_embedded(images, args.segmenter, LogSADConfig().segmenter_settings())
     rf = mine_rules([segment_embedded(img, segmenter)[0] for img in images],
-                    category=args.category or Path(args.data).name)
+                    category=args.category or Path(args.data).name, prints=[find_prints(img) for img in images])
     rulefile.dump(rf, args.out)
     print(f"{args.out}: {len(rf.interests)} interests, {len(rf.rules)} rules mined from {len(paths)} normal images "
           f"({segmenter.mode} segmenter)")

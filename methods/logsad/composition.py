@@ -11,7 +11,9 @@ from typing import Any
 import numpy as np
 
 from methods.logsad.mining import measure
-from methods.logsad.rules import UNKNOWN, CountRule, OrderRule, PairingRule, RatioRule, RegionRule, RuleFile, SizeRule
+from methods.logsad.rules import (
+    UNKNOWN, CountRule, LabelRule, OrderRule, PairingRule, RatioRule, RegionRule, RuleFile, SizeRule,
+)
 from methods.logsad.segmentation import Component
 
 
@@ -51,7 +53,15 @@ def _outside(v: float, lo: float, hi: float, relative: bool) -> float:
     return (v - hi) if v > hi else (lo - v)
 
 
-def check_rule(index: int, rule: Any, comps: list[Component], names: list[str]) -> RuleResult:
+def lab_distance(a: Any, b: Any) -> float:
+    """Colour distance as the component descriptor weighs it: lightness a quarter (shading varies it)."""
+    d = np.asarray(a, np.float64) - np.asarray(b, np.float64)
+    return float(np.sqrt((d[0] / 4.0) ** 2 + d[1] ** 2 + d[2] ** 2))
+
+
+def check_rule(index: int, rule: Any, comps: list[Component], names: list[str],
+               words: list[str] | None = None) -> RuleResult:
+    """One rule on one image's components; `words`: the names of the prints read on its labels."""
     if isinstance(rule, CountRule):
         idx = _members(comps, names, rule.interest)
         ex = _outside(len(idx), *rule.range, relative=False)
@@ -117,7 +127,35 @@ def check_rule(index: int, rule: Any, comps: list[Component], names: list[str]) 
                 worst = max(worst, d / 0.05)
         return RuleResult(index, rule.kind, not bad, worst, f"{len(bad)} {rule.interest} outside region "
                           f"[{x0:g}, {y0:g}, {x1:g}, {y1:g}], normal 0", bad)
+    if isinstance(rule, LabelRule):
+        return _check_label(index, rule, comps, names, words or [])
     raise TypeError(f"unknown rule {rule!r}")
+
+
+def _check_label(index: int, rule: LabelRule, comps: list[Component], names: list[str],
+                 words: list[str]) -> RuleResult:
+    """Each component of the interest must be nearest in colour to the pair of the print its label reads.
+
+    Abstains (holds) when no label, or labels of different words, were read: an unread label
+    under blur or a cable is not evidence of a wrong pairing.
+    """
+    known = {p.print: p for p in rule.pairs}
+    read = sorted({w for w in words if w in known})
+    idx = _members(comps, names, rule.interest)
+    if len(read) != 1 or not idx:
+        why = "no label read" if not read else f"labels read {', '.join(read)}" if len(read) > 1 else \
+            f"no {rule.interest}"
+        return RuleResult(index, rule.kind, True, 0.0, f"label of {rule.interest}: {why}")
+    want = known[read[0]]
+    bad, seen = [], want.colour
+    for i in idx:
+        nearest = min(rule.pairs, key=lambda p: lab_distance(comps[i].colour, p.colour_lab))
+        if nearest.print != want.print:
+            bad.append(i)
+            seen = nearest.colour
+    text = (f"colour({rule.interest}) = {seen}, label reads {want.print}, normal {want.colour}" if bad else
+            f"colour({rule.interest}) = {want.colour} as label {want.print} says")
+    return RuleResult(index, rule.kind, not bad, float(bool(bad)), text, bad)
 
 
 def _inside(c: Component, holder: Component) -> bool:
@@ -126,9 +164,13 @@ def _inside(c: Component, holder: Component) -> bool:
     return bool(holder.mask[y, x])
 
 
-def check_all(rules: RuleFile, comps: list[Component]) -> list[RuleResult]:
+def check_all(rules: RuleFile, comps: list[Component], prints: list[np.ndarray] | None = None) -> list[RuleResult]:
+    """Every rule on one image: its components and the templates of the prints on its labels (`prints.find_prints`)."""
+    from methods.logsad.prints import read
+
     names = rules.interest_names()
-    return [check_rule(i, r, comps, names) for i, r in enumerate(rules.rules)]
+    words = read(prints or [], rules.prints)
+    return [check_rule(i, r, comps, names, words) for i, r in enumerate(rules.rules)]
 
 
 def histogram(comps: list[Component], n_interests: int) -> np.ndarray:

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from methods.logsad.rules import (
-    UNKNOWN, CountRule, Interest, OrderRule, PairingRule, RatioRule, RegionRule, RuleFile, SizeRule,
+    UNKNOWN, CountRule, Interest, LabelPair, LabelRule, OrderRule, PairingRule, Print, RatioRule, RegionRule, RuleFile,
+    SizeRule,
 )
 from methods.logsad.segmentation import Component
 
@@ -346,10 +347,64 @@ def _inside(c: Component, holder: Component) -> bool:
     return bool(holder.mask[y, x])
 
 
-def mine(per_image: list[list[Component]], cfg: MiningConfig | None = None, category: str = "") -> RuleFile:
-    """Cluster interests, assign every component and propose rules: the whole miner."""
+def mine_labels(per_image: list[list[Component]], interests: list[Interest], prints: list[list[np.ndarray]],
+                cfg: MiningConfig, min_colour_gap: float = 10.0) -> tuple[list[Print], list[LabelRule]]:
+    """Label rules: an interest whose colour the word on the image's label decides (rope and card).
+
+    The words are the clusters of the normals' prints. An interest shown once per image qualifies
+    when its colours differ from word to word and, on `cfg.agreement` of the normals with one word
+    read, its colour is nearest to its own word's mean colour. Each word then needs two normals.
+    """
+    from methods.logsad.composition import lab_distance
+    from methods.logsad.prints import read, to_glyph, word_templates
+
+    n = len(per_image)
+    if n < cfg.few_shot_below or not any(prints):
+        return [], []
+    words = [Print(name=f"print {k + 1}", glyph=to_glyph(t)) for k, t in enumerate(word_templates(prints))]
+    reads = [sorted(set(read(ts, words))) for ts in prints]
+    rules, used = [], set()
+    for j, interest in enumerate(interests):
+        once = [[i for i, c in enumerate(comps) if c.interest == j] for comps in per_image]
+        if np.mean([len(o) == 1 for o in once]) < 0.9:
+            continue
+        samples = [(r[0], per_image[k][o[0]].colour) for k, (r, o) in enumerate(zip(reads, once))
+                   if len(r) == 1 and len(o) == 1]
+        by_word: dict[str, list[np.ndarray]] = {}
+        for w, colour in samples:
+            by_word.setdefault(w, []).append(colour)
+        by_word = {w: cs for w, cs in by_word.items() if len(cs) >= 2}
+        if len(by_word) < 2:
+            continue
+        means = {w: np.mean(cs, axis=0) for w, cs in by_word.items()}
+        gaps = [lab_distance(means[a], means[b]) for a in means for b in means if a < b]
+        if min(gaps) < min_colour_gap:
+            continue
+        kept = [(w, c) for w, c in samples if w in means]
+        agree = np.mean([min(means, key=lambda v: lab_distance(c, means[v])) == w for w, c in kept])
+        if agree < cfg.agreement:
+            continue
+        pairs = [LabelPair(print=w, colour=colour_name(tuple(means[w])),
+                           colour_lab=tuple(round(float(v), 2) for v in means[w])) for w in sorted(means)]
+        rules.append(LabelRule(interest=interest.name, pairs=pairs))
+        used.update(means)
+    return [p for p in words if p.name in used], rules
+
+
+def mine(per_image: list[list[Component]], cfg: MiningConfig | None = None, category: str = "",
+         prints: list[list[np.ndarray]] | None = None) -> RuleFile:
+    """Cluster interests, assign every component and propose rules: the whole miner.
+
+    `prints`: per image, the templates of the prints on its labels (`prints.find_prints`), for label rules.
+    """
     cfg = cfg or MiningConfig()
     interests = cluster_interests(per_image, cfg)
     for comps in per_image:
         assign(comps, interests)
-    return mine_rules(per_image, interests, cfg, category)
+    rf = mine_rules(per_image, interests, cfg, category)
+    if prints is None:
+        return rf
+    words, label_rules = mine_labels(per_image, interests, prints, cfg)
+    if not label_rules:
+        return rf
+    return RuleFile(category=rf.category, interests=rf.interests, prints=words, rules=list(rf.rules) + label_rules)

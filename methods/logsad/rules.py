@@ -125,12 +125,61 @@ class RegionRule(_Strict):
         return self
 
 
-Rule = Annotated[Union[CountRule, RatioRule, SizeRule, PairingRule, OrderRule, RegionRule], Field(discriminator="kind")]
-RULE_KINDS = ("count", "ratio", "size", "pairing", "order", "region")
+GLYPH_LEVELS = ".,:;-=+*#@"  # a glyph's characters from paper (.) to ink (@)
+GLYPH_SIZE = (40, 10)  # characters along and rows across a line of print
+
+
+class Print(_Strict):
+    """A word printed on labels, as its ink looks along the line of text: the embedded tier reads
+    a label by matching its print to these glyphs (the full tier's text would name the word)."""
+
+    name: str
+    glyph: list[str]  # GLYPH_SIZE[1] rows of GLYPH_SIZE[0] characters of GLYPH_LEVELS
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _check(self) -> "Print":
+        cols, rows = GLYPH_SIZE
+        if len(self.glyph) != rows or any(len(r) != cols for r in self.glyph):
+            raise ValueError(f"print {self.name!r}: glyph must be {rows} rows of {cols} characters, got "
+                             f"{len(self.glyph)} rows of {sorted({len(r) for r in self.glyph})} characters")
+        bad = sorted({ch for r in self.glyph for ch in r} - set(GLYPH_LEVELS))
+        if bad:
+            raise ValueError(f"print {self.name!r}: glyph characters must be among {GLYPH_LEVELS!r}, got {bad}")
+        return self
+
+
+class LabelPair(_Strict):
+    print: str  # a name in the file's prints
+    colour: str  # the colour's name, for people
+    colour_lab: tuple[float, float, float]  # what the embedded tier compares (illumination-normalised Lab)
+
+
+class LabelRule(_Strict):
+    """The interest has the colour its label's print names (a rope and the word on its card, a juice
+    and the fruit on its bottle): each pair says which colour goes with which print."""
+
+    kind: Literal["label"] = "label"
+    interest: str
+    pairs: list[LabelPair] = Field(min_length=2)
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _check(self) -> "LabelRule":
+        prints = [p.print for p in self.pairs]
+        dupes = sorted({p for p in prints if prints.count(p) > 1})
+        if dupes:
+            raise ValueError(f"label rule pairs name print {', '.join(map(repr, dupes))} more than once")
+        return self
+
+
+Rule = Annotated[Union[CountRule, RatioRule, SizeRule, PairingRule, OrderRule, RegionRule, LabelRule],
+                 Field(discriminator="kind")]
+RULE_KINDS = ("count", "ratio", "size", "pairing", "order", "region", "label")
 
 
 def rule_interests(rule: Any) -> list[str]:
-    if isinstance(rule, (CountRule, SizeRule, RegionRule)):
+    if isinstance(rule, (CountRule, SizeRule, RegionRule, LabelRule)):
         return [rule.interest]
     if isinstance(rule, RatioRule):
         return [rule.numerator, rule.denominator]
@@ -143,6 +192,7 @@ class RuleFile(_Strict):
     version: int = FORMAT_VERSION
     category: str = ""
     interests: list[Interest] = Field(default_factory=list)
+    prints: list[Print] = Field(default_factory=list)
     rules: list[Rule] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -161,6 +211,17 @@ class RuleFile(_Strict):
                     hint = f" Did you mean {close[0]!r}?" if close else ""
                     raise ValueError(f"rules[{i}] ({rule.kind}) names unknown interest {name!r}.{hint} "
                                      f"Interests: {', '.join(known)}")
+        printed = [p.name for p in self.prints]
+        if len(set(printed)) != len(printed):
+            raise ValueError(f"print names must be unique; repeated: "
+                             f"{', '.join(sorted({n for n in printed if printed.count(n) > 1}))}")
+        for i, rule in enumerate(self.rules):
+            for pair in getattr(rule, "pairs", []):
+                if pair.print not in printed:
+                    close = difflib.get_close_matches(pair.print, printed, n=1, cutoff=0.5)
+                    hint = f" Did you mean {close[0]!r}?" if close else ""
+                    raise ValueError(f"rules[{i}] (label) names unknown print {pair.print!r}.{hint} "
+                                     f"Prints: {', '.join(printed) or 'none'}")
         return self
 
     def interest_names(self) -> list[str]:
@@ -169,7 +230,8 @@ class RuleFile(_Strict):
 
 # --- parsing -------------------------------------------------------------------------------
 
-_MODELS = (Interest, CountRule, RatioRule, SizeRule, PairingRule, OrderRule, RegionRule, RuleFile)
+_MODELS = (Interest, Print, LabelPair, CountRule, RatioRule, SizeRule, PairingRule, OrderRule, RegionRule, LabelRule,
+           RuleFile)
 _ALL_FIELDS = sorted({f for m in _MODELS for f in m.model_fields})
 
 
@@ -206,12 +268,34 @@ def dumps(rules: RuleFile) -> str:
     for rule in data["rules"]:  # drop empty notes: the file is for people
         if not rule.get("note"):
             rule.pop("note", None)
+    for item in data["prints"]:
+        if not item.get("note"):
+            item.pop("note", None)
+        item["glyph"] = _Rows(_Quoted(row) for row in item["glyph"])
+    if not data["prints"]:
+        data.pop("prints")
     for interest in data["interests"]:
         if not interest.get("description"):
             interest.pop("description", None)
         if not interest.get("any_colour"):
             interest.pop("any_colour", None)
-    return yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=110, allow_unicode=True)
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=None, width=110, allow_unicode=True)
+
+
+class _Rows(list):
+    """A glyph: written one row per line, so the word can be seen in the file."""
+
+
+class _Quoted(str):
+    """A glyph row, always quoted so that the rows line up."""
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+_Dumper.add_representer(_Rows, lambda d, rows: d.represent_sequence("tag:yaml.org,2002:seq", rows, flow_style=False))
+_Dumper.add_representer(_Quoted, lambda d, row: d.represent_scalar("tag:yaml.org,2002:str", row, style="'"))
 
 
 def dump(rules: RuleFile, path: str | Path) -> Path:

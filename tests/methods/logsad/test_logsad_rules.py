@@ -61,11 +61,12 @@ def test_any_colour_round_trips_and_is_written_only_when_set():
     assert rulefile.loads(text) == shapes
 
 
-def test_readme_example_is_valid():
+def test_readme_examples_are_valid_and_show_every_rule_kind():
     readme = (Path(__file__).parents[3] / "methods" / "logsad" / "README.md").read_text()
-    block = readme.split("```yaml\n", 1)[1].split("```", 1)[0]
-    rf = rulefile.loads(block)
-    assert {r.kind for r in rf.rules} == set(rulefile.RULE_KINDS)
+    blocks = [part.split("```", 1)[0] for part in readme.split("```yaml\n")[1:]]
+    files = [rulefile.loads(b) for b in blocks if b.startswith("version:")]
+    assert len(files) >= 2
+    assert {r.kind for rf in files for r in rf.rules} == set(rulefile.RULE_KINDS)
 
 
 def test_syntax_error_names_the_line():

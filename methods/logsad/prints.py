@@ -1,0 +1,72 @@
+"""Printed labels: which word a label carries, so a rule can pair it with another part's colour.
+
+The embedded tier finds paper cards and their dark print with caption_knn's object finder and
+reads a print as its deskewed template (`print_template`); the words are the clusters of the
+normals' prints. In a rule file a word is a glyph, rows of characters from paper to ink, so a
+person reviewing the file sees the word and a hand-written file stays self-contained.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from methods.logsad.rules import GLYPH_LEVELS, GLYPH_SIZE, Print
+from methods.logsad.segmentation import resize_work
+
+# A print reads as a word when its template's cosine similarity to the word's glyph is at least this
+# (caption_knn's PRINT_SAME, which tells the same word at 0.83 from others at 0.22 on dev Ropes).
+READ_SIMILARITY = 0.5
+
+
+def find_prints(image: np.ndarray) -> list[np.ndarray]:
+    """uint8 RGB → the templates of the prints on the labels in it (caption_knn's reading), at work size."""
+    from methods.caption_knn.colour_names import white_balance  # imported here: caption_knn imports logsad
+    from methods.caption_knn.scene_describer import PRINT_SIZE, measure
+    from methods.caption_knn.segmentation import segment
+
+    assert PRINT_SIZE == GLYPH_SIZE, "a glyph holds one print template"
+    rgb = white_balance(resize_work(image))
+    found = []
+    for seg in segment(rgb, None, None):
+        info = measure(rgb, seg)
+        if info is not None and info.print_template is not None:
+            found.append(info.print_template)
+    return found
+
+
+def word_templates(per_image: list[list[np.ndarray]]) -> list[np.ndarray]:
+    """The words the normals' prints spell (clusters of their templates), in a fixed order."""
+    from methods.caption_knn.scene_describer import print_clusters
+
+    return print_clusters([t for ts in per_image for t in ts])
+
+
+def to_glyph(template: np.ndarray) -> list[str]:
+    """A template (zero mean, unit norm) as rows of GLYPH_LEVELS characters, paper to ink."""
+    cols, rows = GLYPH_SIZE
+    t = np.asarray(template, np.float64).reshape(rows, cols)
+    span = float(np.ptp(t))
+    levels = np.zeros_like(t) if span < 1e-9 else (t - t.min()) / span
+    idx = np.rint(levels * (len(GLYPH_LEVELS) - 1)).astype(int)
+    return ["".join(GLYPH_LEVELS[i] for i in row) for row in idx]
+
+
+def from_glyph(glyph: list[str]) -> np.ndarray:
+    """Rows of GLYPH_LEVELS characters → a template comparable with `find_prints`' (zero mean, unit norm)."""
+    t = np.array([[GLYPH_LEVELS.index(ch) for ch in row] for row in glyph], np.float64).ravel()
+    t -= t.mean()
+    norm = float(np.linalg.norm(t))
+    return t / norm if norm > 1e-9 else t
+
+
+def read(templates: list[np.ndarray], prints: list[Print]) -> list[str]:
+    """The names of the words the image's prints read as (one per print that matches a glyph well enough)."""
+    if not templates or not prints:
+        return []
+    glyphs = np.stack([from_glyph(p.glyph) for p in prints])
+    words = []
+    for t in templates:
+        sims = glyphs @ np.asarray(t, np.float64)
+        k = int(sims.argmax())
+        if sims[k] >= READ_SIMILARITY:
+            words.append(prints[k].name)
+    return words
