@@ -44,6 +44,10 @@ _PALETTE_LAB = to_lab(np.array([rgb for _, rgb in _PROTOTYPES], dtype=np.uint8))
 _PROTOTYPE_NAME = np.array([NAMES.index(n) for n, _ in _PROTOTYPES])  # (P,) index into NAMES
 
 
+_LEVELS = np.arange(256, dtype=np.float32) / 255.0
+_SRGB_TO_LINEAR = np.where(_LEVELS <= 0.04045, _LEVELS / 12.92, ((_LEVELS + 0.055) / 1.055) ** 2.4).astype(np.float32)
+
+
 def white_balance(image: np.ndarray, percentile: float = 75.0, target: float = 0.8) -> np.ndarray:
     """uint8 RGB → float32 RGB in [0, 1] where the bright neutral surface (the table) is grey `target`.
 
@@ -51,8 +55,7 @@ def white_balance(image: np.ndarray, percentile: float = 75.0, target: float = 0
     the table in a scene of objects on a tray: dim light (low exposure) and tinted light both
     map back to the same colours, so colour names do not depend on the capture.
     """
-    f = image.astype(np.float32) / 255.0
-    lin = np.where(f <= 0.04045, f / 12.92, ((f + 0.055) / 1.055) ** 2.4)
+    lin = _SRGB_TO_LINEAR[image]  # uint8 levels through a table: the formula's values, a tenth of the time
     lum = lin @ np.array([0.2126, 0.7152, 0.0722], np.float32)
     bright = lum >= np.percentile(lum, percentile)
     ref = np.median(lin[bright], axis=0)

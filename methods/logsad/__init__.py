@@ -27,7 +27,7 @@ from methods.logsad.calibration import Calibrator, fuse
 from methods.logsad.composition import RuleResult, check_all, histogram, histogram_distance
 from methods.logsad.interest_matching import match_score
 from methods.logsad.mining import MiningConfig, assign, mine
-from methods.logsad.prints import find_prints
+from methods.logsad.prints import find_prints, label_region, read
 from methods.logsad.segmentation import (CABLE_STRIPS, EMBEDDED_SEGMENTERS, Component, SegmenterConfig,
                                          learn_embedded, segment_embedded, segment_masks)
 from methods.patchcore.coreset import greedy_coreset
@@ -100,6 +100,7 @@ class Analysis:
     shape: tuple[int, int]  # the input image's (H, W)
     exposure_gain: float = 1.0  # how much the image was re-exposed before it was seen (1: not at all)
     prints: list[np.ndarray] | None = None  # templates of the prints on its labels, when the rules read labels
+    print_boxes: list[tuple[float, float, float, float]] | None = None  # where each print is (image fractions)
 
 
 def _rules_judge(rule_file: rulefile.RuleFile):
@@ -142,6 +143,7 @@ class LogSAD(Method):
         self._sam = None  # full tier: segment_anything Sam
         self.segmenter = SegmenterConfig()
         self.reads_prints = False  # whether images' labels are read (the rule file has label rules)
+        self.print_region: tuple[float, float, float, float] | None = None  # where the normals' labels are
         self.rule_file: rulefile.RuleFile | None = None
         self.bank: torch.Tensor | None = None  # (M, d)
         self.references: list[np.ndarray] = []  # per normal image: (n_i, d) component features
@@ -224,8 +226,8 @@ class LogSAD(Method):
             feats = self._patch_features(batch)
             for img, f, gain in zip(batch, feats, gains[i: i + bs]):
                 comps = self._segment(img)
-                out.append(Analysis(f, comps, self._component_features(f, comps), img.shape[:2], gain,
-                                    find_prints(img) if read_prints else None))
+                prints, boxes = find_prints(img, self.print_region) if read_prints else (None, None)
+                out.append(Analysis(f, comps, self._component_features(f, comps), img.shape[:2], gain, prints, boxes))
         return out
 
     def _component_features(self, feats: torch.Tensor, comps: list[Component]) -> np.ndarray:
@@ -261,7 +263,7 @@ class LogSAD(Method):
             self.segmenter = SegmenterConfig(drop_border=True)
         progress(0.1, "features")
         # Labels are read on the normals when rules are mined (a label rule may come of it) or given ones read them.
-        self.reads_prints = given is None or bool(given.prints)
+        self.reads_prints, self.print_region = given is None or bool(given.prints), None
         normals = self._analyse(images)
         comps = [a.components for a in normals]
         if given is not None:
@@ -271,6 +273,10 @@ class LogSAD(Method):
         else:
             self.rule_file = mine(comps, MiningConfig(), category="", prints=[a.prints or [] for a in normals])
         self.reads_prints = bool(self.rule_file.prints)
+        if self.reads_prints:  # later images are read where the normals' labels were first
+            self.print_region = label_region([box for a in normals
+                                              for t, box in zip(a.prints or [], a.print_boxes or [])
+                                              if read([t], self.rule_file.prints)])
         self.rule_warnings = self._warn_rules(normals)
         progress(0.5, "calibration")
         self._calibrate_rules(images, normals)
@@ -502,6 +508,7 @@ class LogSAD(Method):
             "rule_warnings": self.rule_warnings,
             "active_detectors": list(self.active),
             "exposure_reference": self.exposure.reference if self.exposure is not None else None,
+            "print_region": list(self.print_region) if self.print_region is not None else None,
         }
         return tensors, meta
 
@@ -515,6 +522,8 @@ class LogSAD(Method):
                                          scene_colours=tensors.get("scene_colours"))
         self.rule_file = rulefile.loads(meta["rules_yaml"], "saved rules")
         self.reads_prints = bool(self.rule_file.prints)
+        region = meta.get("print_region")
+        self.print_region = tuple(region) if region is not None else None
         self.calibrators = {k: Calibrator(*v) for k, v in meta["calibrators"].items()}
         self.rule_warnings = meta.get("rule_warnings", [])
         self.active = tuple(meta.get("active_detectors", self.config.detectors))

@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     # the embedded segmenter, as LogSAD.fit learns it
     segmenter = learn_embedded(images, args.segmenter, LogSADConfig().segmenter_settings())
     rf = mine_rules([segment_embedded(img, segmenter)[0] for img in images],
-                    category=args.category or Path(args.data).name, prints=[find_prints(img) for img in images])
+                    category=args.category or Path(args.data).name, prints=[find_prints(img)[0] for img in images])
     rulefile.dump(rf, args.out)
     print(f"{args.out}: {len(rf.interests)} interests, {len(rf.rules)} rules mined from {len(paths)} normal images "
           f"({segmenter.mode} segmenter)")

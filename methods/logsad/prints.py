@@ -17,20 +17,53 @@ from methods.logsad.segmentation import resize_work
 READ_SIMILARITY = 0.5
 
 
-def find_prints(image: np.ndarray) -> list[np.ndarray]:
-    """uint8 RGB → the templates of the prints on the labels in it (caption_knn's reading), at work size."""
+Box = tuple[float, float, float, float]  # x0, y0, x1, y1 as fractions of the image's width and height
+
+
+def find_prints(image: np.ndarray, region: Box | None = None) -> tuple[list[np.ndarray], list[Box]]:
+    """uint8 RGB → the templates of the prints on its labels (caption_knn's reading, at work size) and their boxes.
+
+    With a `region` (where the normals' labels lie) that part of the white-balanced image is
+    searched first, and the whole image only when it holds no print: a label rule then costs
+    a few milliseconds per image, and a crop read against a plain border finds more labels
+    under cables and in low light (dev Ropes: 20 vs 8 of 40, 37 vs 33) but fewer under a mesh.
+    """
     from methods.caption_knn.colour_names import white_balance  # imported here: caption_knn imports logsad
     from methods.caption_knn.scene_describer import PRINT_SIZE, measure
     from methods.caption_knn.segmentation import segment
 
     assert PRINT_SIZE == GLYPH_SIZE, "a glyph holds one print template"
     rgb = white_balance(resize_work(image))
-    found = []
-    for seg in segment(rgb, None, None):
-        info = measure(rgb, seg)
-        if info is not None and info.print_template is not None:
-            found.append(info.print_template)
+    h, w = rgb.shape[:2]
+
+    def search(x0: float, y0: float, x1: float, y1: float) -> tuple[list[np.ndarray], list[Box]]:
+        c0, r0 = int(np.floor(x0 * w)), int(np.floor(y0 * h))
+        c1, r1 = max(c0 + 8, int(np.ceil(x1 * w))), max(r0 + 8, int(np.ceil(y1 * h)))
+        crop = np.ascontiguousarray(rgb[r0:r1, c0:c1])
+        templates, boxes = [], []
+        for seg in segment(crop, None, None):
+            info = measure(crop, seg)
+            if info is not None and info.print_template is not None:
+                ys, xs = np.nonzero(seg.mask)
+                templates.append(info.print_template)
+                boxes.append(((c0 + xs.min()) / w, (r0 + ys.min()) / h, (c0 + xs.max() + 1) / w,
+                              (r0 + ys.max() + 1) / h))
+        return templates, boxes
+
+    whole = (0.0, 0.0, 1.0, 1.0)
+    found = search(*(region or whole))
+    if region is not None and region != whole and not found[0]:
+        found = search(*whole)
     return found
+
+
+def label_region(boxes: list[Box], margin: float = 0.06) -> Box | None:
+    """Where labels are looked for: the boxes of the normals' labels, together, widened by `margin`."""
+    if not boxes:
+        return None
+    arr = np.asarray(boxes, np.float64)
+    return (max(0.0, float(arr[:, 0].min()) - margin), max(0.0, float(arr[:, 1].min()) - margin),
+            min(1.0, float(arr[:, 2].max()) + margin), min(1.0, float(arr[:, 3].max()) + margin))
 
 
 def word_templates(per_image: list[list[np.ndarray]]) -> list[np.ndarray]:

@@ -139,7 +139,7 @@ def test_label_rule_holds_breaks_and_abstains():
 
 
 def test_drawn_labels_read_as_their_words():
-    found = {(w, s): find_prints(labelled(s, w)) for w in ROPES for s in range(2)}
+    found = {(w, s): find_prints(labelled(s, w))[0] for w in ROPES for s in range(2)}
     assert all(len(t) == 1 for t in found.values())
     for (w1, s1), (t1,) in found.items():
         for (w2, s2), (t2,) in found.items():
@@ -204,11 +204,26 @@ def test_logsad_mines_the_label_rule_and_names_a_wrong_pairing(label_model):
     assert "label reads" in wrong.explanation
 
 
+def test_labels_are_looked_for_where_the_normals_had_them_then_anywhere():
+    from methods.logsad.prints import label_region
+
+    templates, boxes = find_prints(labelled(3, "RED"))
+    (x0, y0, x1, y1), = boxes
+    assert 0.5 < y0 < y1 < 0.9 and 0.3 < x1 - x0 < 0.45  # the card: 96 × 36 px of 256, centred at y ≈ 0.66–0.78
+    region = label_region(boxes)
+    assert region == pytest.approx((x0 - 0.06, y0 - 0.06, x1 + 0.06, y1 + 0.06))
+    inside, _ = find_prints(labelled(3, "RED"), region)
+    assert max(float(t @ templates[0]) for t in inside) > 0.9
+    elsewhere, _ = find_prints(labelled(3, "RED"), (0.0, 0.0, 0.3, 0.2))  # no print there: the whole image
+    assert len(elsewhere) == 1 and float(elsewhere[0] @ templates[0]) > 0.99
+    assert label_region([]) is None
+
+
 def test_saved_model_keeps_reading_labels(label_model, tmp_path):
     import methods
 
     label_model.save(tmp_path / "m")
     again = methods.load(tmp_path / "m")
-    assert again.reads_prints
+    assert again.reads_prints and again.print_region == label_model.print_region is not None
     wrong = again.predict([labelled(51, "GREEN", rope="BLUE")])[0]
     assert [b for b in wrong.details["broken_rules"] if b["kind"] == "label"]
