@@ -48,12 +48,14 @@ _LEVELS = np.arange(256, dtype=np.float32) / 255.0
 _SRGB_TO_LINEAR = np.where(_LEVELS <= 0.04045, _LEVELS / 12.92, ((_LEVELS + 0.055) / 1.055) ** 2.4).astype(np.float32)
 
 
-def white_balance(image: np.ndarray, percentile: float = 75.0, target: float = 0.8) -> np.ndarray:
+def white_balance(image: np.ndarray, percentile: float = 75.0, target: float = 0.8,
+                  crop: tuple[slice, slice] | None = None) -> np.ndarray:
     """uint8 RGB → float32 RGB in [0, 1] where the bright neutral surface (the table) is grey `target`.
 
     The reference is the median colour of the pixels above `percentile` in luminance, which is
     the table in a scene of objects on a tray: dim light (low exposure) and tinted light both
-    map back to the same colours, so colour names do not depend on the capture.
+    map back to the same colours, so colour names do not depend on the capture. With `crop`
+    (rows, columns) only that part is returned, balanced on the whole image's reference.
     """
     lin = _SRGB_TO_LINEAR[image]  # uint8 levels through a table: the formula's values, a tenth of the time
     lum = lin @ np.array([0.2126, 0.7152, 0.0722], np.float32)
@@ -61,6 +63,8 @@ def white_balance(image: np.ndarray, percentile: float = 75.0, target: float = 0
     ref = np.median(lin[bright], axis=0)
     ref = np.maximum(ref, 1e-4)
     target_lin = ((target + 0.055) / 1.055) ** 2.4
+    if crop is not None:
+        lin = lin[crop]
     out = np.clip(lin * (target_lin / ref), 0.0, 1.0)
     return np.where(out <= 0.0031308, 12.92 * out, 1.055 * np.power(out, 1 / 2.4) - 0.055).astype(np.float32)
 

@@ -33,13 +33,13 @@ def find_prints(image: np.ndarray, region: Box | None = None) -> tuple[list[np.n
     from methods.caption_knn.segmentation import segment
 
     assert PRINT_SIZE == GLYPH_SIZE, "a glyph holds one print template"
-    rgb = white_balance(resize_work(image))
-    h, w = rgb.shape[:2]
+    small = resize_work(image)
+    h, w = small.shape[:2]
 
     def search(x0: float, y0: float, x1: float, y1: float) -> tuple[list[np.ndarray], list[Box]]:
         c0, r0 = int(np.floor(x0 * w)), int(np.floor(y0 * h))
         c1, r1 = max(c0 + 8, int(np.ceil(x1 * w))), max(r0 + 8, int(np.ceil(y1 * h)))
-        crop = np.ascontiguousarray(rgb[r0:r1, c0:c1])
+        crop = np.ascontiguousarray(white_balance(small, crop=(slice(r0, r1), slice(c0, c1))))
         templates, boxes = [], []
         for seg in segment(crop, None, None):
             info = measure(crop, seg)
