@@ -226,7 +226,8 @@ class LogSAD(Method):
             feats = self._patch_features(batch)
             for img, f, gain in zip(batch, feats, gains[i: i + bs]):
                 comps = self._segment(img)
-                prints, boxes = find_prints(img, self.print_region) if read_prints else (None, None)
+                prints, boxes = (find_prints(img, self.print_region, self.rule_file.prints if self.rule_file else None)
+                                 if read_prints else (None, None))
                 out.append(Analysis(f, comps, self._component_features(f, comps), img.shape[:2], gain, prints, boxes))
         return out
 

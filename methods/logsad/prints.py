@@ -20,13 +20,15 @@ READ_SIMILARITY = 0.5
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 as fractions of the image's width and height
 
 
-def find_prints(image: np.ndarray, region: Box | None = None) -> tuple[list[np.ndarray], list[Box]]:
+def find_prints(image: np.ndarray, region: Box | None = None,
+                words: list[Print] | None = None) -> tuple[list[np.ndarray], list[Box]]:
     """uint8 RGB → the templates of the prints on its labels (caption_knn's reading, at work size) and their boxes.
 
     With a `region` (where the normals' labels lie) that part of the white-balanced image is
-    searched first, and the whole image only when it holds no print: a label rule then costs
-    a few milliseconds per image, and a crop read against a plain border finds more labels
-    under cables and in low light (dev Ropes: 20 vs 8 of 40, 37 vs 33) but fewer under a mesh.
+    searched first, and the whole image only when no print there reads as one of `words` (any
+    print, without them): a label rule then costs a few milliseconds per image, and a crop read
+    against a plain border finds more labels under cables and in low light (dev Ropes: 20 vs 8
+    of 40, 37 vs 33), while under a mesh the whole image reads more (28 vs 11 of 40).
     """
     from methods.caption_knn.colour_names import white_balance  # imported here: caption_knn imports logsad
     from methods.caption_knn.scene_describer import PRINT_SIZE, measure
@@ -52,7 +54,7 @@ def find_prints(image: np.ndarray, region: Box | None = None) -> tuple[list[np.n
 
     whole = (0.0, 0.0, 1.0, 1.0)
     found = search(*(region or whole))
-    if region is not None and region != whole and not found[0]:
+    if region is not None and region != whole and not (read(found[0], words) if words else found[0]):
         found = search(*whole)
     return found
 
