@@ -39,7 +39,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from hub.images import to_rgb_array
     from leaderboard.datasets import DatasetError, open_dataset
+    from methods.logsad.composition import check_all
     from methods.logsad.mining import mine as mine_rules
+    from methods.logsad.rules import rule_interests
     from methods.logsad.prints import find_prints
     from methods.logsad import LogSADConfig
     from methods.logsad.segmentation import learn_embedded, segment_embedded
@@ -53,11 +55,16 @@ def main(argv: list[str] | None = None) -> int:
     images = [to_rgb_array(p) for p in paths]
     # the embedded segmenter, as LogSAD.fit learns it
     segmenter = learn_embedded(images, args.segmenter, LogSADConfig().segmenter_settings())
-    rf = mine_rules([segment_embedded(img, segmenter)[0] for img in images],
-                    category=args.category or Path(args.data).name, prints=[find_prints(img)[0] for img in images])
+    comps = [segment_embedded(img, segmenter)[0] for img in images]
+    prints = [find_prints(img)[0] for img in images]
+    rf = mine_rules(comps, category=args.category or Path(args.data).name, prints=prints)
     rulefile.dump(rf, args.out)
     print(f"{args.out}: {len(rf.interests)} interests, {len(rf.rules)} rules mined from {len(paths)} normal images "
           f"({segmenter.mode} segmenter)")
+    held = [[r.holds for r in check_all(rf, cs, ts)] for cs, ts in zip(comps, prints)]
+    for k, rule in enumerate(rf.rules):
+        print(f"  rule {k} ({rule.kind}, {', '.join(rule_interests(rule))}): holds on "
+              f"{sum(h[k] for h in held)} of {len(held)} normals")
     return 0
 
 

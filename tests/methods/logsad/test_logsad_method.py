@@ -158,7 +158,9 @@ def test_mine_cli_writes_a_rule_file(normals, tmp_path, capsys):
         Image.fromarray(img).save(folder / f"{i:03d}.png")
     out = tmp_path / "rules.yaml"
     assert cli(["mine", "--data", str(folder), "--out", str(out)]) == 0
-    assert "(colour segmenter)" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "(colour segmenter)" in printed
+    assert "rule 0 (count, " in printed and " of 6 normals" in printed
     assert cli(["mine", "--data", str(folder), "--segmenter", "scene", "--out", str(tmp_path / "scene.yaml")]) == 0
     assert "(scene segmenter)" in capsys.readouterr().out
     rf = rulefile.load(out)
