@@ -227,3 +227,13 @@ def test_saved_model_keeps_reading_labels(label_model, tmp_path):
     assert again.reads_prints and again.print_region == label_model.print_region is not None
     wrong = again.predict([labelled(51, "GREEN", rope="BLUE")])[0]
     assert [b for b in wrong.details["broken_rules"] if b["kind"] == "label"]
+
+
+def test_rule_editor_check_reads_labels_for_an_edited_file(label_model):
+    """The app's rules tab: an edited file with a label rule is checked with the image's label read."""
+    text = label_model.rules_yaml()
+    _, _, results = label_model.check_rules(labelled(52, "RED", rope="GREEN"), text)
+    label = [r for r in results if r.kind == "label"]
+    assert len(label) == 1 and not label[0].holds and "label reads" in label[0].text
+    _, _, results = label_model.check_rules(labelled(52, "RED"), text)
+    assert [r.holds for r in results if r.kind == "label"] == [True]
