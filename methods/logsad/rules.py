@@ -41,6 +41,10 @@ class Interest(_Strict):
     any_colour: bool = False  # matched by size and shape alone (blocks of random colours)
 
 
+def _repeated(names: list[str]) -> list[str]:
+    return sorted({n for n in names if names.count(n) > 1})
+
+
 def _range(lo_hi: tuple[float, float], what: str) -> tuple[float, float]:
     if lo_hi[0] > lo_hi[1]:
         raise ValueError(f"{what} range [{lo_hi[0]}, {lo_hi[1]}] is empty (low > high)")
@@ -166,8 +170,7 @@ class LabelRule(_Strict):
 
     @model_validator(mode="after")
     def _check(self) -> "LabelRule":
-        prints = [p.print for p in self.pairs]
-        dupes = sorted({p for p in prints if prints.count(p) > 1})
+        dupes = _repeated([p.print for p in self.pairs])
         if dupes:
             raise ValueError(f"label rule pairs name print {', '.join(map(repr, dupes))} more than once")
         return self
@@ -198,7 +201,7 @@ class RuleFile(_Strict):
     @model_validator(mode="after")
     def _names(self) -> "RuleFile":
         names = [i.name for i in self.interests]
-        dupes = sorted({n for n in names if names.count(n) > 1})
+        dupes = _repeated(names)
         if dupes:
             raise ValueError(f"interest names must be unique; repeated: {', '.join(dupes)}")
         if UNKNOWN in names:
@@ -212,9 +215,8 @@ class RuleFile(_Strict):
                     raise ValueError(f"rules[{i}] ({rule.kind}) names unknown interest {name!r}.{hint} "
                                      f"Interests: {', '.join(known)}")
         printed = [p.name for p in self.prints]
-        if len(set(printed)) != len(printed):
-            raise ValueError(f"print names must be unique; repeated: "
-                             f"{', '.join(sorted({n for n in printed if printed.count(n) > 1}))}")
+        if _repeated(printed):
+            raise ValueError(f"print names must be unique; repeated: {', '.join(_repeated(printed))}")
         for i, rule in enumerate(self.rules):
             for pair in getattr(rule, "pairs", []):
                 if pair.print not in printed:

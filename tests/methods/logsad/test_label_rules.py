@@ -237,3 +237,8 @@ def test_rule_editor_check_reads_labels_for_an_edited_file(label_model):
     assert len(label) == 1 and not label[0].holds and "label reads" in label[0].text
     _, _, results = label_model.check_rules(labelled(52, "RED"), text)
     assert [r.holds for r in results if r.kind == "label"] == [True]
+
+
+def test_repeated_print_names_are_an_error():
+    with pytest.raises(ValueError, match="print names must be unique; repeated: w1"):
+        rulefile.RuleFile(prints=[Print(name="w1", glyph=_glyph()), Print(name="w1", glyph=_glyph("@"))])
