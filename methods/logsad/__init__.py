@@ -213,9 +213,16 @@ class LogSAD(Method):
         masks = [m["segmentation"] for m in generator.generate(image)]
         return segment_masks(image, masks, self.segmenter)[0]
 
-    def _analyse(self, images: list[np.ndarray], read_prints: bool | None = None) -> list[Analysis]:
-        """Patch features, components and (when the rules read labels) print templates of each image."""
-        read_prints = self.reads_prints if read_prints is None else read_prints
+    def _analyse(self, images: list[np.ndarray], words: list[rulefile.Print] | None = None) -> list[Analysis]:
+        """Patch features, components and (when the rules read labels) print templates of each image.
+
+        `words`: the prints of the rule file that reads the labels (default: the one in use), which
+        decide whether a label found in the normals' label region was read or the whole image is searched.
+        """
+        if words is None:
+            read_prints, words = self.reads_prints, self.rule_file.prints if self.rule_file is not None else None
+        else:
+            read_prints = bool(words)
         gains = [1.0] * len(images)
         if self.exposure is not None:
             images, gains = map(list, zip(*(self.exposure.apply(img) for img in images)))
@@ -226,8 +233,7 @@ class LogSAD(Method):
             feats = self._patch_features(batch)
             for img, f, gain in zip(batch, feats, gains[i: i + bs]):
                 comps = self._segment(img)
-                prints, boxes = (find_prints(img, self.print_region, self.rule_file.prints if self.rule_file else None)
-                                 if read_prints else (None, None))
+                prints, boxes = find_prints(img, self.print_region, words) if read_prints else (None, None)
                 out.append(Analysis(f, comps, self._component_features(f, comps), img.shape[:2], gain, prints, boxes))
         return out
 
@@ -545,7 +551,7 @@ class LogSAD(Method):
             raise RuntimeError("logsad: fit first")
         rf = rulefile.loads(rules_text, "edited rules") if rules_text is not None else self.rule_file
         rgb = to_rgb_array(image)
-        a = self._analyse([rgb], read_prints=bool(rf.prints))[0]
+        a = self._analyse([rgb], words=rf.prints)[0]
         assign(a.components, rf.interests)
         names = rf.interest_names()
         h, w = rgb.shape[:2]
