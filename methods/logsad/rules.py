@@ -134,8 +134,8 @@ GLYPH_SIZE = (40, 10)  # characters along and rows across a line of print
 
 
 class Print(_Strict):
-    """A word printed on labels, as its ink looks along the line of text: the embedded tier reads
-    a label by matching its print to these glyphs (the full tier's text would name the word)."""
+    """A word printed on labels, as its ink looks along the line of text: either tier reads a label
+    by matching its print to these glyphs (`prints.read`)."""
 
     name: str
     glyph: list[str]  # GLYPH_SIZE[1] rows of GLYPH_SIZE[0] characters of GLYPH_LEVELS
