@@ -12,11 +12,6 @@ import numpy as np
 from methods.logsad.rules import GLYPH_LEVELS, GLYPH_SIZE, Print
 from methods.logsad.segmentation import resize_work
 
-# A print reads as a word when its template's cosine similarity to the word's glyph is at least this
-# (caption_knn's PRINT_SAME, which tells the same word at 0.83 from others at 0.22 on dev Ropes).
-READ_SIMILARITY = 0.5
-
-
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 as fractions of the image's width and height
 
 
@@ -95,6 +90,8 @@ def from_glyph(glyph: list[str]) -> np.ndarray:
 
 def read(templates: list[np.ndarray], prints: list[Print]) -> list[str]:
     """The names of the words the image's prints read as (one per print that matches a glyph well enough)."""
+    from methods.caption_knn.scene_describer import PRINT_SAME  # the similarity that makes two prints one word
+
     if not templates or not prints:
         return []
     glyphs = np.stack([from_glyph(p.glyph) for p in prints])
@@ -102,6 +99,6 @@ def read(templates: list[np.ndarray], prints: list[Print]) -> list[str]:
     for t in templates:
         sims = glyphs @ np.asarray(t, np.float64)
         k = int(sims.argmax())
-        if sims[k] >= READ_SIMILARITY:
+        if sims[k] >= PRINT_SAME:
             words.append(prints[k].name)
     return words
